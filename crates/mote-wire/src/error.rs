@@ -10,7 +10,7 @@ use core::fmt;
 
 /// Maximum depth of a field path kept in an error. Deeper paths keep their outermost
 /// segments and the final field name, with `…` in between.
-pub const PATH_DEPTH: usize = 10;
+pub const PATH_DEPTH: usize = 8;
 
 /// One step of a field path: a name and, for list elements, an index.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -19,10 +19,15 @@ pub struct Segment {
     pub index: Option<u16>,
 }
 
-/// A fixed-capacity field path.
+/// No index: list indices above this are clamped (no TLS list has 65535 elements).
+const NO_INDEX: u16 = u16::MAX;
+
+/// A fixed-capacity field path. Names and indices are kept in separate arrays so the error
+/// that carries it stays small (about 100 bytes on a 32-bit microcontroller).
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub struct Path {
-    segs: [Segment; PATH_DEPTH],
+    names: [&'static str; PATH_DEPTH],
+    indices: [u16; PATH_DEPTH],
     len: u8,
     /// Segments dropped because the path was deeper than [`PATH_DEPTH`].
     elided: u8,
@@ -37,10 +42,8 @@ impl Default for Path {
 impl Path {
     pub const fn new() -> Self {
         Path {
-            segs: [Segment {
-                name: "",
-                index: None,
-            }; PATH_DEPTH],
+            names: [""; PATH_DEPTH],
+            indices: [NO_INDEX; PATH_DEPTH],
             len: 0,
             elided: 0,
         }
@@ -49,14 +52,16 @@ impl Path {
     /// Appends a segment; when full, the last slot is overwritten so the innermost field
     /// (the one that failed) is always present.
     pub fn push(&mut self, name: &'static str, index: Option<u16>) {
-        let seg = Segment { name, index };
-        if (self.len as usize) < PATH_DEPTH {
-            self.segs[self.len as usize] = seg;
+        let ix = index.map_or(NO_INDEX, |i| i.min(NO_INDEX - 1));
+        let at = if (self.len as usize) < PATH_DEPTH {
             self.len += 1;
+            self.len as usize - 1
         } else {
             self.elided = self.elided.saturating_add(1);
-            self.segs[PATH_DEPTH - 1] = seg;
-        }
+            PATH_DEPTH - 1
+        };
+        self.names[at] = name;
+        self.indices[at] = ix;
     }
 
     pub fn pop(&mut self) {
@@ -67,8 +72,12 @@ impl Path {
         }
     }
 
-    pub fn segments(&self) -> &[Segment] {
-        &self.segs[..self.len as usize]
+    /// The segments, outermost first.
+    pub fn segments(&self) -> impl Iterator<Item = Segment> + '_ {
+        (0..self.len as usize).map(|i| Segment {
+            name: self.names[i],
+            index: (self.indices[i] != NO_INDEX).then_some(self.indices[i]),
+        })
     }
 
     pub fn is_empty(&self) -> bool {
@@ -77,14 +86,17 @@ impl Path {
 
     /// The last segment's name (the field itself), or "" for an empty path.
     pub fn leaf(&self) -> &'static str {
-        self.segments().last().map(|s| s.name).unwrap_or("")
+        match self.len {
+            0 => "",
+            n => self.names[n as usize - 1],
+        }
     }
 }
 
 impl fmt::Display for Path {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let n = self.len as usize;
-        for (i, s) in self.segments().iter().enumerate() {
+        for (i, s) in self.segments().enumerate() {
             if i > 0 {
                 f.write_str(".")?;
             }

@@ -11,6 +11,7 @@
 #[cfg(test)]
 extern crate std;
 
+pub mod ack;
 pub mod alert;
 pub mod codes;
 pub mod context;

@@ -388,7 +388,7 @@ impl<'a, 's> Reader<'a, 's> {
         n: usize,
         b: Bounds,
     ) -> Result<()> {
-        if b.unit > 1 && n % b.unit != 0 {
+        if b.unit > 1 && !n.is_multiple_of(b.unit) {
             return Err(self.error_at(
                 len_at,
                 len_name,

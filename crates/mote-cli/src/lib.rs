@@ -1,0 +1,2 @@
+pub mod dissect;
+pub mod input;
