@@ -24,10 +24,26 @@ pub struct Options {
 
 /// Dissects every flow of a loaded input.
 pub fn dissect(loaded: &Loaded, opts: &Options) -> Report {
-    let flows = loaded.flows.iter().map(|f| dissect_flow(f, opts)).collect();
+    let flows: Vec<FlowView> = loaded.flows.iter().map(|f| dissect_flow(f, opts)).collect();
+    let mut diagnostics = Vec::new();
+    let bytes: usize = loaded
+        .flows
+        .iter()
+        .flat_map(|f| &f.segments)
+        .map(|s| s.data.len())
+        .sum();
+    if bytes == 0 {
+        // Saying nothing and exiting 0 would read as "all is well".
+        diagnostics.push(Diagnostic::other(
+            0,
+            "input",
+            "nothing to dissect: no TCP or UDP payload (or no bytes at all) in the input",
+        ));
+    }
     Report {
         input_format: format_name(loaded),
         flows,
+        diagnostics,
     }
 }
 

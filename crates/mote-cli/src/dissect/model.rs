@@ -58,17 +58,22 @@ pub struct Negotiated {
 pub struct Report {
     pub input_format: &'static str,
     pub flows: Vec<FlowView>,
+    /// Problems with the input as a whole, such as a capture holding no TCP or UDP payload.
+    pub diagnostics: Vec<Diagnostic>,
 }
 
 impl Report {
     /// How many diagnostics the report holds: the exit status is 1 when any.
     pub fn diagnostic_count(&self) -> usize {
-        self.flows
-            .iter()
-            .map(|f| {
-                f.diagnostics.len() + f.records.iter().map(|r| r.diagnostics.len()).sum::<usize>()
-            })
-            .sum()
+        self.diagnostics.len()
+            + self
+                .flows
+                .iter()
+                .map(|f| {
+                    f.diagnostics.len()
+                        + f.records.iter().map(|r| r.diagnostics.len()).sum::<usize>()
+                })
+                .sum::<usize>()
     }
 
     pub fn record_count(&self) -> usize {

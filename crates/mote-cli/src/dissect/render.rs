@@ -19,6 +19,9 @@ pub fn text(report: &Report, source: &str) -> String {
         report.diagnostic_count(),
         plural(report.diagnostic_count()),
     );
+    for d in &report.diagnostics {
+        let _ = writeln!(out, "! {d}");
+    }
     for f in &report.flows {
         let _ = write!(out, "\nflow {} ({})", f.index, f.transport);
         if let (Some(c), Some(s)) = (&f.client, &f.server) {
@@ -110,6 +113,7 @@ pub fn json(report: &Report) -> String {
     let v = serde_json::json!({
         "input_format": report.input_format,
         "diagnostics": report.diagnostic_count(),
+        "input_diagnostics": report.diagnostics,
         "flows": report.flows,
     });
     serde_json::to_string_pretty(&v).unwrap_or_default()
