@@ -1,0 +1,1 @@
+//! The RustCrypto provider (being written).
