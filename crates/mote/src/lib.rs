@@ -1,2 +1,13 @@
-//! Placeholder: filled by a later issue.
+//! mote: a sans-I/O TLS and DTLS engine for microcontrollers: `no_std`, no allocator, no
+//! `unsafe`, caller-owned buffers, time and randomness supplied by the caller.
 #![no_std]
+#![forbid(unsafe_code)]
+
+#[cfg(test)]
+extern crate std;
+
+pub mod error;
+pub mod key_schedule;
+pub mod record_layer;
+
+pub use error::{ApiMisuse, Error, Incompatible, PeerMisbehaved};

@@ -162,6 +162,9 @@ fn dissect_record(
     let summary;
     match parsed {
         Err(e) => {
+            // A header that does not decode (a length beyond any version's maximum) leaves
+            // no way to find the next record: stop framing this direction.
+            dir.dead = true;
             diagnostics.push(Diagnostic::from_error(&e, "", &OffsetMap::identity()));
             summary = format!("record of {} bytes that does not decode", bytes.len());
         }
