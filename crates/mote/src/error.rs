@@ -68,6 +68,9 @@ pub enum Error {
     AlertReceived(AlertDescription),
     /// The caller misused the API.
     Api(ApiMisuse),
+    /// A message or record does not fit the caller's buffer (internal_error: nothing the
+    /// peer did wrong, but the handshake cannot go on).
+    Capacity { needed: usize, available: usize },
     /// The sequence number would wrap (RFC 8446 section 5.3): the connection must end.
     SequenceExhausted,
 }
@@ -110,7 +113,7 @@ impl Error {
             Error::Crypto(CryptoError::BadSignature) => A::DECRYPT_ERROR,
             Error::Crypto(CryptoError::BadPublicKey) => A::ILLEGAL_PARAMETER,
             Error::Crypto(_) => A::INTERNAL_ERROR,
-            Error::SequenceExhausted => A::INTERNAL_ERROR,
+            Error::SequenceExhausted | Error::Capacity { .. } => A::INTERNAL_ERROR,
             Error::AlertReceived(_) | Error::Api(_) => return None,
         })
     }
@@ -165,6 +168,10 @@ impl fmt::Display for Error {
             }
             Error::Api(ApiMisuse::BadConfig(what)) => write!(f, "bad configuration: {what}"),
             Error::SequenceExhausted => f.write_str("record sequence numbers exhausted"),
+            Error::Capacity { needed, available } => write!(
+                f,
+                "a message of {needed} bytes does not fit the {available}-byte buffer (negotiate a smaller record_size_limit or give a larger buffer)"
+            ),
         }
     }
 }

@@ -45,7 +45,7 @@ pub(super) fn read<'a>(r: &mut Reader<'a, '_>) -> PResult<ExtensionBody<'a>> {
         item: "protocol_name",
         tail: Some(TAIL),
     };
-    let raw = elements(r, fr, ends, el, |r, _, _| {
+    let raw = elements(r, fr, ends, el, |r, _| {
         ProtocolName::read(r, ())?;
         Ok(())
     })?;

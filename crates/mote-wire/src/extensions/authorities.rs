@@ -40,7 +40,7 @@ pub(super) fn read<'a>(r: &mut Reader<'a, '_>) -> PResult<ExtensionBody<'a>> {
         item: "distinguished_name",
         tail: Some(TAIL),
     };
-    let raw = elements(r, fr, ends, el, |r, _, _| {
+    let raw = elements(r, fr, ends, el, |r, _| {
         DistinguishedName::read(r, ())?;
         Ok(())
     })?;

@@ -55,7 +55,7 @@ pub(super) fn read_client<'a>(r: &mut Reader<'a, '_>) -> PResult<ExtensionBody<'
         item: "key_share_entry",
         tail: Some(TAIL),
     };
-    let raw = elements(r, fr, ends, el, |r, _, before| {
+    let raw = elements(r, fr, ends, el, |r, before| {
         let at = r.offset();
         let entry = KeyShareEntry::read(r, ())?;
         // "Clients MUST NOT offer multiple KeyShareEntry values for the same group ...

@@ -16,10 +16,6 @@
 //! Parsed lists keep their validated bytes ([`List::Raw`]); built ones borrow the caller's
 //! elements ([`List::Items`]). Writing a parsed extension gives back its exact bytes.
 
-// DecodeError is returned by value throughout the crate (it is Copy and needs no allocator,
-// see error.rs); clippy's size lint would have it boxed, which no_std without alloc cannot.
-#![allow(clippy::result_large_err)]
-
 mod alpn;
 mod authorities;
 mod code_lists;
@@ -208,7 +204,7 @@ fn read_list<'a>(r: &mut Reader<'a, '_>, ctx: ExtensionContext) -> PResult<Exten
         item: "extensions",
         tail: None,
     };
-    let raw = elements(r, fr, then, el, |r, _, before| {
+    let raw = elements(r, fr, then, el, |r, before| {
         let type_at = r.offset();
         let ext = read_one(r, ctx, Some(before))?;
         if ctx == ExtensionContext::ClientHello

@@ -91,7 +91,7 @@ pub(super) fn read_offered<'a>(r: &mut Reader<'a, '_>) -> PResult<ExtensionBody<
         tail: Some(IDENTITY_TAIL),
     };
     // What follows the identities is exactly the binders vector.
-    let identities = elements(r, fr, u16_vector, el, |r, _, _| {
+    let identities = elements(r, fr, u16_vector, el, |r, _| {
         PskIdentity::read(r, ())?;
         Ok(())
     })?;
@@ -101,7 +101,7 @@ pub(super) fn read_offered<'a>(r: &mut Reader<'a, '_>) -> PResult<ExtensionBody<
         item: "binder",
         tail: Some(BINDER_TAIL),
     };
-    let binders = elements(r, bfr, ends, el, |r, _, _| {
+    let binders = elements(r, bfr, ends, el, |r, _| {
         PskBinder::read(r, ())?;
         Ok(())
     })?;

@@ -261,14 +261,14 @@ pub(crate) fn scope<'a, 's, T>(
 }
 
 /// Reads the elements of a list over exactly the frame's bytes, each in node
-/// `item[i]`. `each` gets the element index and the bytes of the elements before it (for
-/// duplicate checks). Returns the list's bytes.
+/// `item[i]`. `each` gets the bytes of the elements before it (for duplicate checks,
+/// which so need no allocation). Returns the list's bytes.
 pub(crate) fn elements<'a, 's>(
     r: &mut Reader<'a, 's>,
     fr: Frame,
     then: Then,
     el: Elements,
-    mut each: impl FnMut(&mut Reader<'a, 's>, u16, &'a [u8]) -> PResult<()>,
+    mut each: impl FnMut(&mut Reader<'a, 's>, &'a [u8]) -> PResult<()>,
 ) -> PResult<&'a [u8]> {
     let parent = r.peek_rest();
     let raw = parent.get(..fr.n).unwrap_or(&[]);
@@ -290,7 +290,7 @@ pub(crate) fn elements<'a, 's>(
                 t.index = i;
                 let before = raw.get(..at).unwrap_or(&[]);
                 r.node(el.item, Some(i), |r| {
-                    each(r, i, before).map_err(|e| split(e, &mut t.inner))
+                    each(r, before).map_err(|e| split(e, &mut t.inner))
                 })?;
                 i = i.saturating_add(1);
             }

@@ -70,7 +70,7 @@ pub(super) fn read<'a>(r: &mut Reader<'a, '_>) -> PResult<ExtensionBody<'a>> {
         item: "server_name",
         tail: Some(TAIL),
     };
-    let raw = elements(r, fr, ends, el, |r, _, before| {
+    let raw = elements(r, fr, ends, el, |r, before| {
         let at = r.offset();
         let sn = ServerName::read(r, ())?;
         // RFC 6066 section 3: "The ServerNameList MUST NOT contain more than one name of

@@ -1,0 +1,87 @@
+//! What a connection offers and accepts. Everything is borrowed: a configuration lives in
+//! flash on a device and costs no RAM beyond a few slices.
+
+use mote_crypto::{HashAlgorithm, Signer, SuiteInfo};
+use mote_wire::{CipherSuite, MaxFragmentLength, NamedGroup, PskKeyExchangeMode, SignatureScheme};
+
+/// An external pre-shared key (RFC 8446 section 4.2.11).
+#[derive(Clone, Copy)]
+pub struct ExternalPsk<'a> {
+    pub identity: &'a [u8],
+    pub key: &'a [u8],
+    /// The hash the PSK is bound to (SHA-256 unless agreed otherwise, RFC 8446 4.2.11).
+    pub hash: HashAlgorithm,
+}
+
+/// A client certificate chain and the key that signs with it.
+#[derive(Clone, Copy)]
+pub struct ClientIdentity<'a> {
+    /// DER certificates, end-entity first.
+    pub chain: &'a [&'a [u8]],
+    pub signer: &'a dyn Signer,
+}
+
+/// The TLS 1.3 client configuration.
+#[derive(Clone, Copy)]
+pub struct ClientConfig<'a> {
+    pub cipher_suites: &'a [CipherSuite],
+    /// Groups in order of preference; a key share is sent for the first.
+    pub groups: &'a [NamedGroup],
+    pub signature_schemes: &'a [SignatureScheme],
+    /// The server name sent in server_name and checked against the certificate.
+    pub server_name: Option<&'a str>,
+    pub psk: Option<ExternalPsk<'a>>,
+    /// With a PSK: psk_dhe_ke (forward secrecy, the default) or psk_ke (cheapest).
+    pub psk_modes: &'a [PskKeyExchangeMode],
+    /// Offer only the PSK: no certificate authentication is possible.
+    pub psk_only: bool,
+    /// The largest record plaintext this side accepts (RFC 8449), which lets a device use a
+    /// small receive buffer. `None` offers nothing (2^14).
+    pub record_size_limit: Option<u16>,
+    /// RFC 6066 max_fragment_length, for servers that do not know record_size_limit.
+    pub max_fragment_length: Option<MaxFragmentLength>,
+    /// RFC 8446 appendix D.4: a fake session ID and change_cipher_spec for middleboxes.
+    pub middlebox_compat: bool,
+    pub client_identity: Option<ClientIdentity<'a>>,
+    pub alpn: &'a [&'a [u8]],
+    /// Zero padding added to each protected record (RFC 8446 section 5.4).
+    pub padding: usize,
+}
+
+impl<'a> ClientConfig<'a> {
+    /// Certificate authentication with mote's defaults.
+    pub const fn new() -> Self {
+        ClientConfig {
+            cipher_suites: &SuiteInfo::TLS13,
+            groups: &[NamedGroup::X25519, NamedGroup::SECP256R1],
+            signature_schemes: &DEFAULT_SCHEMES,
+            server_name: None,
+            psk: None,
+            psk_modes: &[PskKeyExchangeMode::PSK_DHE_KE],
+            psk_only: false,
+            record_size_limit: None,
+            max_fragment_length: None,
+            middlebox_compat: false,
+            client_identity: None,
+            alpn: &[],
+            padding: 0,
+        }
+    }
+}
+
+impl Default for ClientConfig<'_> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// The signature schemes offered by default: those the RustCrypto provider verifies without
+/// an allocator first, then RSA (verified only with the `alloc` feature, but offered so that
+/// servers with RSA certificates can still be reached by hosts that have it).
+pub const DEFAULT_SCHEMES: [SignatureScheme; 5] = [
+    SignatureScheme::ECDSA_SECP256R1_SHA256,
+    SignatureScheme::ED25519,
+    SignatureScheme::RSA_PSS_RSAE_SHA256,
+    SignatureScheme::RSA_PKCS1_SHA256,
+    SignatureScheme::ECDSA_SECP384R1_SHA384,
+];
