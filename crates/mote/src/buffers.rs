@@ -21,7 +21,6 @@ pub struct RxBuf<'b> {
 #[derive(Clone, Copy, Debug)]
 pub struct RecordHead {
     pub content_type: ContentType,
-    pub version: u16,
     /// Header plus fragment.
     pub total: usize,
 }
@@ -29,10 +28,6 @@ pub struct RecordHead {
 impl<'b> RxBuf<'b> {
     pub fn new(buf: &'b mut [u8]) -> Self {
         RxBuf { buf, hs: 0, end: 0 }
-    }
-
-    pub fn capacity(&self) -> usize {
-        self.buf.len()
     }
 
     /// Free space for received bytes.
@@ -43,11 +38,6 @@ impl<'b> RxBuf<'b> {
     /// The caller copied `n` bytes into [`RxBuf::free`].
     pub fn filled(&mut self, n: usize) {
         self.end = (self.end + n).min(self.buf.len());
-    }
-
-    /// Unprocessed received bytes.
-    pub fn unprocessed(&self) -> usize {
-        self.end - self.hs
     }
 
     /// The next record's header, once the whole record has arrived. `max_fragment` is the
@@ -80,7 +70,6 @@ impl<'b> RxBuf<'b> {
         }
         Ok(Some(RecordHead {
             content_type: ContentType(h[0]),
-            version: u16::from_be_bytes([h[1], h[2]]),
             total,
         }))
     }

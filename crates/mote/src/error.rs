@@ -70,7 +70,10 @@ pub enum Error {
     Api(ApiMisuse),
     /// A message or record does not fit the caller's buffer (internal_error: nothing the
     /// peer did wrong, but the handshake cannot go on).
-    Capacity { needed: usize, available: usize },
+    Capacity {
+        needed: usize,
+        available: usize,
+    },
     /// The sequence number would wrap (RFC 8446 section 5.3): the connection must end.
     SequenceExhausted,
 }

@@ -6,8 +6,14 @@
 #[cfg(test)]
 extern crate std;
 
+mod buffers;
+pub mod client;
+pub mod config;
 pub mod error;
 pub mod key_schedule;
 pub mod record_layer;
+mod transcript;
 
+pub use client::{Client, Negotiated, Status};
+pub use config::{ClientConfig, ClientIdentity, ExternalPsk};
 pub use error::{ApiMisuse, Error, Incompatible, PeerMisbehaved};

@@ -1,0 +1,116 @@
+//! The TLS 1.3 client against a real `openssl s_server` on 127.0.0.1 (Debian package
+//! `openssl`): PSK with each suite, and what the server printed is checked.
+
+mod common;
+
+use common::{connect, free_port, pump, OsRng, Peer};
+use mote::{Client, ClientConfig, ExternalPsk, Status};
+use mote_crypto::rustcrypto::RustCrypto;
+use mote_crypto::HashAlgorithm;
+use mote_wire::{CipherSuite, PskKeyExchangeMode};
+use std::process::Command;
+
+const PSK_HEX: &str = "0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f20";
+
+fn psk() -> Vec<u8> {
+    (0..PSK_HEX.len() / 2)
+        .map(|i| u8::from_str_radix(&PSK_HEX[2 * i..2 * i + 2], 16).unwrap())
+        .collect()
+}
+
+fn psk_server(port: u16, suite: &str, no_dhe: bool) -> Peer {
+    let mut cmd = Command::new("openssl");
+    cmd.args([
+        "s_server",
+        "-accept",
+        &format!("127.0.0.1:{port}"),
+        "-tls1_3",
+        "-nocert",
+        "-psk",
+        PSK_HEX,
+        "-psk_identity",
+        "sensor-0001",
+        "-ciphersuites",
+        suite,
+        "-naccept",
+        "1",
+    ]);
+    if no_dhe {
+        // OpenSSL refuses psk_ke (missing_extension: no key_share) unless told otherwise.
+        cmd.arg("-allow_no_dhe_kex");
+    }
+    let p = Peer::spawn(&mut cmd);
+    assert!(
+        p.wait_for("ACCEPT", 10),
+        "s_server did not start: {}",
+        p.output()
+    );
+    p
+}
+
+fn run_psk(suite: CipherSuite, name: &str, modes: &[PskKeyExchangeMode]) {
+    let port = free_port();
+    let server = psk_server(port, name, !modes.contains(&PskKeyExchangeMode::PSK_DHE_KE));
+    let key = psk();
+    let mut cfg = ClientConfig::new();
+    let suites = [suite];
+    cfg.cipher_suites = &suites;
+    cfg.psk = Some(ExternalPsk {
+        identity: b"sensor-0001",
+        key: &key,
+        hash: HashAlgorithm::Sha256,
+    });
+    cfg.psk_only = true;
+    cfg.psk_modes = modes;
+    let (mut rx, mut tx) = (vec![0u8; 17 * 1024 + 512], vec![0u8; 4096]);
+    let mut c = Client::new(RustCrypto, &cfg, &mut OsRng, 0, &mut rx, &mut tx).unwrap();
+    let mut s = connect(port);
+    pump(&mut c, &mut s, |c| c.status() == Status::Connected)
+        .unwrap_or_else(|e| panic!("{name}: {e}\nserver said:\n{}", server.output()));
+    assert_eq!(c.negotiated().suite, Some(suite));
+    assert!(c.negotiated().psk);
+    let reading =
+        format!("[{{\"n\":\"temperature\",\"u\":\"Cel\",\"v\":21.4,\"suite\":\"{name}\"}}]\n");
+    assert_eq!(c.write(reading.as_bytes()).unwrap(), reading.len());
+    pump(&mut c, &mut s, |c| c.transmit().is_empty()).unwrap();
+    assert!(
+        server.wait_for(reading.trim(), 10),
+        "{name}: server did not print the reading:\n{}",
+        server.output()
+    );
+    c.close();
+    pump(&mut c, &mut s, |c| c.transmit().is_empty()).unwrap();
+}
+
+#[test]
+fn psk_dhe_each_suite_with_openssl() {
+    for (suite, name) in [
+        (
+            CipherSuite::TLS_AES_128_GCM_SHA256,
+            "TLS_AES_128_GCM_SHA256",
+        ),
+        (
+            CipherSuite::TLS_CHACHA20_POLY1305_SHA256,
+            "TLS_CHACHA20_POLY1305_SHA256",
+        ),
+        (
+            CipherSuite::TLS_AES_128_CCM_SHA256,
+            "TLS_AES_128_CCM_SHA256",
+        ),
+        (
+            CipherSuite::TLS_AES_128_CCM_8_SHA256,
+            "TLS_AES_128_CCM_8_SHA256",
+        ),
+    ] {
+        run_psk(suite, name, &[PskKeyExchangeMode::PSK_DHE_KE]);
+    }
+}
+
+#[test]
+fn psk_ke_without_key_share_with_openssl() {
+    run_psk(
+        CipherSuite::TLS_AES_128_CCM_8_SHA256,
+        "TLS_AES_128_CCM_8_SHA256",
+        &[PskKeyExchangeMode::PSK_KE],
+    );
+}
