@@ -13,6 +13,15 @@ pub struct ExternalPsk<'a> {
     pub hash: HashAlgorithm,
 }
 
+/// Receives traffic secrets in the NSS key log format (SSLKEYLOGFILE), so Wireshark or
+/// `mote dissect --keylog` can decrypt a capture. The engine calls it only when the caller
+/// configured one: secrets never leave the engine otherwise.
+pub trait KeyLog {
+    /// `label` is CLIENT_HANDSHAKE_TRAFFIC_SECRET, SERVER_HANDSHAKE_TRAFFIC_SECRET,
+    /// CLIENT_TRAFFIC_SECRET_0, SERVER_TRAFFIC_SECRET_0 or EXPORTER_SECRET.
+    fn log(&self, label: &str, client_random: &[u8; 32], secret: &[u8]);
+}
+
 /// A client certificate chain and the key that signs with it.
 #[derive(Clone, Copy)]
 pub struct ClientIdentity<'a> {
@@ -28,8 +37,13 @@ pub struct ClientConfig<'a> {
     /// Groups in order of preference; a key share is sent for the first.
     pub groups: &'a [NamedGroup],
     pub signature_schemes: &'a [SignatureScheme],
-    /// The server name sent in server_name and checked against the certificate.
+    /// The server name sent in server_name (the name checked against the certificate is the
+    /// one in `server_auth`).
     pub server_name: Option<&'a str>,
+    /// How the server proves who it is: a certificate chain to trust anchors with the name
+    /// to match, a pinned SPKI hash, or an RFC 7250 raw public key. `None` only with
+    /// `psk_only`.
+    pub server_auth: Option<mote_x509::ServerAuth<'a>>,
     pub psk: Option<ExternalPsk<'a>>,
     /// With a PSK: psk_dhe_ke (forward secrecy, the default) or psk_ke (cheapest).
     pub psk_modes: &'a [PskKeyExchangeMode],
@@ -46,6 +60,8 @@ pub struct ClientConfig<'a> {
     pub alpn: &'a [&'a [u8]],
     /// Zero padding added to each protected record (RFC 8446 section 5.4).
     pub padding: usize,
+    /// Where to write traffic secrets for debugging; `None` in production.
+    pub key_log: Option<&'a dyn KeyLog>,
 }
 
 impl<'a> ClientConfig<'a> {
@@ -56,6 +72,7 @@ impl<'a> ClientConfig<'a> {
             groups: &[NamedGroup::X25519, NamedGroup::SECP256R1],
             signature_schemes: &DEFAULT_SCHEMES,
             server_name: None,
+            server_auth: None,
             psk: None,
             psk_modes: &[PskKeyExchangeMode::PSK_DHE_KE],
             psk_only: false,
@@ -65,6 +82,7 @@ impl<'a> ClientConfig<'a> {
             client_identity: None,
             alpn: &[],
             padding: 0,
+            key_log: None,
         }
     }
 }

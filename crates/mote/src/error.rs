@@ -62,6 +62,8 @@ pub enum Error {
     Decode(DecodeError),
     Peer(PeerMisbehaved),
     Incompatible(Incompatible),
+    /// The peer's certificate (or pinned key) did not check out.
+    Certificate(mote_x509::X509Error),
     /// A local cryptographic failure (RNG, unsupported algorithm).
     Crypto(CryptoError),
     /// The peer sent a fatal alert.
@@ -112,6 +114,7 @@ impl Error {
             },
             Error::Incompatible(Incompatible::Version) => A::PROTOCOL_VERSION,
             Error::Incompatible(Incompatible::NoCommonParameters(_)) => A::HANDSHAKE_FAILURE,
+            Error::Certificate(e) => e.alert(),
             Error::Crypto(CryptoError::BadTag) => A::BAD_RECORD_MAC,
             Error::Crypto(CryptoError::BadSignature) => A::DECRYPT_ERROR,
             Error::Crypto(CryptoError::BadPublicKey) => A::ILLEGAL_PARAMETER,
@@ -158,6 +161,7 @@ impl fmt::Display for Error {
             Error::Incompatible(Incompatible::NoCommonParameters(what)) => {
                 write!(f, "no {what} in common")
             }
+            Error::Certificate(e) => write!(f, "server certificate rejected: {e}"),
             Error::Crypto(e) => write!(f, "cryptographic failure: {e:?}"),
             Error::AlertReceived(a) => write!(f, "peer sent alert {a}: {}", a.meaning()),
             Error::Api(ApiMisuse::BufferTooSmall { needed, available }) => {

@@ -114,3 +114,90 @@ fn psk_ke_without_key_share_with_openssl() {
         &[PskKeyExchangeMode::PSK_KE],
     );
 }
+
+fn cert_handshake(
+    key: &str,
+    suite_name: &str,
+    server_name: &str,
+) -> Result<(Client<'static, 'static, RustCrypto>, Peer), String> {
+    let pki = Box::leak(Box::new(common::Pki::new(
+        &format!("{key}-{suite_name}"),
+        key,
+        "sensor.example",
+    )));
+    let port = free_port();
+    let server = Peer::spawn(Command::new("openssl").args([
+        "s_server",
+        "-accept",
+        &format!("127.0.0.1:{port}"),
+        "-tls1_3",
+        "-naccept",
+        "1",
+        "-cert",
+        &pki.path("server.pem"),
+        "-key",
+        &pki.path("server.key"),
+        "-ciphersuites",
+        suite_name,
+    ]));
+    assert!(
+        server.wait_for("ACCEPT", 10),
+        "s_server did not start: {}",
+        server.output()
+    );
+    let anchors = Box::leak(Box::new([
+        mote_x509::TrustAnchor::from_cert(&pki.ca_der).unwrap()
+    ]));
+    let name: &'static str = Box::leak(server_name.to_string().into_boxed_str());
+    let mut cfg = ClientConfig::new();
+    cfg.server_name = Some(name);
+    cfg.server_auth = Some(mote_x509::ServerAuth::Chain {
+        anchors,
+        name: mote_x509::ServerName::parse(name),
+    });
+    let cfg: &'static ClientConfig<'static> = Box::leak(Box::new(cfg));
+    let rx: &'static mut [u8] = Box::leak(vec![0u8; 40 * 1024].into_boxed_slice());
+    let tx: &'static mut [u8] = Box::leak(vec![0u8; 8 * 1024].into_boxed_slice());
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let mut c = Client::new(RustCrypto, cfg, &mut OsRng, now, rx, tx).unwrap();
+    let mut s = connect(port);
+    pump(&mut c, &mut s, |c| c.status() == Status::Connected)
+        .map_err(|e| format!("{e}\nserver said:\n{}", server.output()))?;
+    let line = format!("[{{\"n\":\"temperature\",\"v\":21.4,\"key\":\"{key}\"}}]\n");
+    c.write(line.as_bytes()).unwrap();
+    pump(&mut c, &mut s, |c| c.transmit().is_empty()).unwrap();
+    assert!(
+        server.wait_for(line.trim(), 10),
+        "server did not print the reading:\n{}",
+        server.output()
+    );
+    Ok((c, server))
+}
+
+#[test]
+fn certificate_handshakes_with_openssl() {
+    for (key, suite) in [
+        ("ec", "TLS_AES_128_GCM_SHA256"),
+        ("rsa", "TLS_AES_256_GCM_SHA384"),
+        ("ed25519", "TLS_CHACHA20_POLY1305_SHA256"),
+    ] {
+        let (c, _server) = cert_handshake(key, suite, "sensor.example")
+            .unwrap_or_else(|e| panic!("{key}/{suite}: {e}"));
+        assert!(!c.negotiated().psk);
+        assert_eq!(c.negotiated().group, Some(mote_wire::NamedGroup::X25519));
+    }
+}
+
+#[test]
+fn wrong_name_is_refused_with_bad_certificate() {
+    let e = cert_handshake("ec", "TLS_AES_128_GCM_SHA256", "other.example")
+        .err()
+        .expect("must fail");
+    assert!(
+        e.contains("subjectAltName does not match the server name"),
+        "{e}"
+    );
+}

@@ -207,6 +207,12 @@ impl<P: Provider> Core<'_, '_, P> {
         let master = k.secrets.hs.into_master(&self.p);
         let c_ap = master.client_traffic_secret(&self.p, th.as_bytes());
         let s_ap = master.server_traffic_secret(&self.p, th.as_bytes());
+        self.log_secret("CLIENT_TRAFFIC_SECRET_0", &c_ap);
+        self.log_secret("SERVER_TRAFFIC_SECRET_0", &s_ap);
+        self.log_secret(
+            "EXPORTER_SECRET",
+            &master.exporter_secret(&self.p, th.as_bytes()),
+        );
         self.read = Some(self.protector(&k.suite, &s_ap)?);
 
         // The client's flight, under the client handshake keys.

@@ -73,6 +73,7 @@ impl<P: Provider> Core<'_, '_, P> {
     pub(crate) fn start(&mut self, rng: &mut dyn Rng) -> Result<Hello<P>, Error> {
         let mut random = [0u8; 32];
         rng.fill(&mut random).map_err(Error::Crypto)?;
+        self.client_random = random;
         let mut session_id = [0u8; 32];
         let session_id_len = if self.cfg.middlebox_compat {
             // RFC 8446 appendix D.4: a non-empty session ID makes the handshake look like a
@@ -156,7 +157,10 @@ impl<P: Provider> Core<'_, '_, P> {
         rng: &mut Option<&mut dyn Rng>,
     ) -> Result<bool, Error> {
         let state = core::mem::replace(&mut self.state, State::Failed);
-        let ctx = Context::TLS13;
+        let ctx = Context {
+            cert_type: self.server_cert_type,
+            ..Context::TLS13
+        };
         let (_, m) = parse_handshake(&mut Reader::new(msg), &ctx)?;
         let unexpected = |expected: &'static str| -> Error {
             PeerMisbehaved::UnexpectedMessage {
@@ -398,6 +402,8 @@ impl<P: Provider> Core<'_, '_, P> {
         let hs = EarlySecret::new(&self.p, suite.hash, psk_key).into_handshake(&self.p, shared);
         let client = hs.client_traffic_secret(&self.p, th.as_bytes());
         let server = hs.server_traffic_secret(&self.p, th.as_bytes());
+        self.log_secret("CLIENT_HANDSHAKE_TRAFFIC_SECRET", &client);
+        self.log_secret("SERVER_HANDSHAKE_TRAFFIC_SECRET", &server);
         self.read = Some(self.protector(&suite, &server)?);
         self.write = Some(self.protector(&suite, &client)?);
         self.neg.suite = Some(suite.suite);
@@ -418,6 +424,12 @@ impl<P: Provider> Core<'_, '_, P> {
     ) -> Result<Protector<P::Aead>, Error> {
         let k = TrafficKeys::derive(&self.p, suite.hash, suite.aead.key_len(), secret.as_bytes());
         Protector::from_keys(&self.p, suite.aead, k.key(), k.iv)
+    }
+
+    pub(crate) fn log_secret(&self, label: &str, secret: &Digest) {
+        if let Some(log) = self.cfg.key_log {
+            log.log(label, &self.client_random, secret.as_bytes());
+        }
     }
 
     /// A change_cipher_spec for middleboxes, once, before the first protected flight.

@@ -9,8 +9,8 @@ use mote_wire::extensions::{
 };
 use mote_wire::handshake::{emit_handshake_tls, ClientHello, HandshakeMessage};
 use mote_wire::{
-    CipherSuite, CompressionMethod, ExtensionType, HandshakeType, List, NamedGroup,
-    ProtocolVersion, PskKeyExchangeMode, Writer,
+    CertificateType, CipherSuite, CompressionMethod, ExtensionType, HandshakeType, List,
+    NamedGroup, ProtocolVersion, PskKeyExchangeMode, Writer,
 };
 
 /// The most extensions a ClientHello of ours carries.
@@ -128,6 +128,14 @@ pub fn write_client_hello(
         push!(Extension {
             typ: ExtensionType::ALPN,
             body: ExtensionBody::ProtocolNameList(List::Items(&alpn[..n_alpn])),
+        });
+    }
+    let raw_key = [CertificateType::RAW_PUBLIC_KEY];
+    if cfg.server_auth.map(|a| a.certificate_type()) == Some(CertificateType::RAW_PUBLIC_KEY) {
+        // RFC 7250 section 4.1: offer only raw public keys when that is all we accept.
+        push!(Extension {
+            typ: ExtensionType::SERVER_CERTIFICATE_TYPE,
+            body: ExtensionBody::CertificateTypeList(List::Items(&raw_key)),
         });
     }
     if let Some(c) = params.cookie {

@@ -77,11 +77,13 @@ pub(crate) struct Core<'a, 'b, P: Provider> {
     pub(crate) error: Option<Error>,
     pub(crate) sent_ccs: bool,
     pub(crate) sent_close: bool,
+    /// The certificate type the server sends (RFC 7250), from EncryptedExtensions.
+    pub(crate) server_cert_type: mote_wire::CertificateType,
+    /// ClientHello.random, which names this connection in a key log.
+    pub(crate) client_random: [u8; 32],
     /// The server asked for a client certificate and accepts our signature scheme.
     pub(crate) client_auth_schemes: bool,
-    /// Unix time in seconds, for certificate validity (certificate checks are being wired
-    /// up).
-    #[allow(dead_code)]
+    /// Unix time in seconds, for certificate validity.
     pub(crate) now: u64,
 }
 
@@ -109,6 +111,11 @@ impl<'a, 'b, P: Provider> Client<'a, 'b, P> {
     ) -> Result<Self, Error> {
         if cfg.cipher_suites.is_empty() {
             return Err(Error::Api(ApiMisuse::BadConfig("no cipher suites")));
+        }
+        if cfg.server_auth.is_none() && !cfg.psk_only {
+            return Err(Error::Api(ApiMisuse::BadConfig(
+                "no server authentication: give trust anchors, a pin or a raw key, or use a PSK only",
+            )));
         }
         if cfg.groups.is_empty() && cfg.psk.is_none() {
             return Err(Error::Api(ApiMisuse::BadConfig("no groups and no PSK")));
@@ -144,6 +151,8 @@ impl<'a, 'b, P: Provider> Client<'a, 'b, P> {
             sent_ccs: false,
             sent_close: false,
             client_auth_schemes: false,
+            client_random: [0; 32],
+            server_cert_type: mote_wire::CertificateType::X509,
             now,
         };
         let hello = c.start(rng)?;

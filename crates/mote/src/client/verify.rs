@@ -1,46 +1,58 @@
-//! Server authentication: certificate chains through mote-x509, pinned keys, RFC 7250 raw
-//! public keys. (Being wired to mote-x509.)
+//! Server authentication through mote-x509: certificate chains validated as each certificate
+//! is read, pinned SPKI hashes, and RFC 7250 raw public keys.
 
 use super::Core;
-use crate::error::Error;
+use crate::error::{ApiMisuse, Error, PeerMisbehaved};
 use mote_crypto::Provider;
 use mote_wire::CertificateType;
+use mote_x509::{Usage, VerifiedChain};
 
-/// The largest end-entity SubjectPublicKeyInfo kept for CertificateVerify: an RSA-4096 key
-/// is 550 bytes; P-256 is 91, Ed25519 44.
-pub const MAX_SPKI: usize = 600;
-
-/// The server's verified public key.
-pub(crate) struct ServerKey {
-    spki: [u8; MAX_SPKI],
-    len: usize,
-}
+/// The server's verified public key: only a [`VerifiedChain`] can make one, so a key that
+/// did not pass validation cannot reach the CertificateVerify check.
+pub(crate) struct ServerKey(Option<VerifiedChain>);
 
 impl ServerKey {
     pub fn none() -> Self {
-        ServerKey {
-            spki: [0; MAX_SPKI],
-            len: 0,
-        }
+        ServerKey(None)
     }
     pub fn spki(&self) -> &[u8] {
-        &self.spki[..self.len]
+        self.0
+            .as_ref()
+            .map(VerifiedChain::end_entity_spki)
+            .unwrap_or(&[])
     }
 }
 
 impl<P: Provider> Core<'_, '_, P> {
+    /// Validates the server's certificates in the order they were sent.
     pub(crate) fn verify_server_chain<'c>(
         &mut self,
         certs: impl Iterator<Item = &'c [u8]>,
     ) -> Result<ServerKey, Error> {
-        let _ = certs;
-        Err(Error::Api(crate::error::ApiMisuse::BadConfig(
-            "certificate verification not wired yet",
-        )))
+        let Some(auth) = self.cfg.server_auth else {
+            return Err(Error::Api(ApiMisuse::BadConfig(
+                "the server sent a certificate but no trust anchors, pin or raw key are configured",
+            )));
+        };
+        let mut v = auth.validator(self.now, Usage::ServerAuth);
+        for (i, der) in certs.enumerate() {
+            v.add(&self.p, i, der).map_err(Error::Certificate)?;
+        }
+        let chain = v.finish(&self.p).map_err(Error::Certificate)?;
+        Ok(ServerKey(Some(chain)))
     }
 
+    /// RFC 7250: the server may choose a raw public key only if we offered it.
     pub(crate) fn accept_server_cert_type(&mut self, t: CertificateType) -> Result<(), Error> {
-        let _ = t;
+        let offered = self
+            .cfg
+            .server_auth
+            .map(|a| a.certificate_type())
+            .unwrap_or(CertificateType::X509);
+        if t != offered {
+            return Err(PeerMisbehaved::IllegalParameter("server_certificate_type").into());
+        }
+        self.server_cert_type = t;
         Ok(())
     }
 }

@@ -159,3 +159,105 @@ pub fn pump<P: Provider>(
         }
     }
 }
+
+/// A CA and a server certificate made with `openssl` for a test, in a temporary directory.
+pub struct Pki {
+    pub dir: std::path::PathBuf,
+    pub ca_der: Vec<u8>,
+}
+
+impl Drop for Pki {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn openssl(args: &[&str], dir: &std::path::Path) {
+    let o = Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("openssl is missing: install the Debian package `openssl` (./scripts/test does)");
+    assert!(
+        o.status.success(),
+        "openssl {args:?} failed: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+impl Pki {
+    /// `key` is `ec` (P-256), `rsa` (2048) or `ed25519`; the leaf has SAN DNS:`name` and
+    /// IP:127.0.0.1 and is valid for `days` from now (negative: expired).
+    pub fn new(tag: &str, key: &str, name: &str) -> Pki {
+        let dir = std::env::temp_dir().join(format!("mote-pki-{tag}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let newkey: Vec<&str> = match key {
+            "ec" => vec!["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"],
+            "rsa" => vec!["-newkey", "rsa:2048"],
+            _ => vec!["-newkey", "ed25519"],
+        };
+        let mut a = vec![
+            "req",
+            "-x509",
+            "-nodes",
+            "-days",
+            "30",
+            "-subj",
+            "/CN=mote test CA",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.pem",
+            "-addext",
+            "basicConstraints=critical,CA:TRUE",
+            "-addext",
+            "keyUsage=critical,keyCertSign",
+        ];
+        a.extend_from_slice(&newkey);
+        openssl(&a, &dir);
+        let mut a = vec![
+            "req",
+            "-nodes",
+            "-subj",
+            "/CN=server",
+            "-keyout",
+            "server.key",
+            "-out",
+            "server.csr",
+        ];
+        a.extend_from_slice(&newkey);
+        openssl(&a, &dir);
+        let san = format!("subjectAltName=DNS:{name},IP:127.0.0.1\nextendedKeyUsage=serverAuth\nkeyUsage=digitalSignature\n");
+        std::fs::write(dir.join("ext.cnf"), san).unwrap();
+        openssl(
+            &[
+                "x509",
+                "-req",
+                "-in",
+                "server.csr",
+                "-CA",
+                "ca.pem",
+                "-CAkey",
+                "ca.key",
+                "-CAcreateserial",
+                "-days",
+                "30",
+                "-extfile",
+                "ext.cnf",
+                "-out",
+                "server.pem",
+            ],
+            &dir,
+        );
+        openssl(
+            &["x509", "-in", "ca.pem", "-outform", "DER", "-out", "ca.der"],
+            &dir,
+        );
+        let ca_der = std::fs::read(dir.join("ca.der")).unwrap();
+        Pki { dir, ca_der }
+    }
+
+    pub fn path(&self, f: &str) -> String {
+        self.dir.join(f).to_string_lossy().into_owned()
+    }
+}

@@ -1,1 +1,0 @@
-//! The RustCrypto provider (being written).
