@@ -1,2 +1,6 @@
+pub mod client_args;
 pub mod dissect;
 pub mod input;
+pub mod keylog;
+pub mod send;
+pub mod sensor;

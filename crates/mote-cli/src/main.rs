@@ -19,6 +19,9 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Connect to a TLS 1.3 server and send readings, one per line (simulated SenML
+    /// temperature readings unless --readings is given), then close with close_notify.
+    Send(mote_cli::send::SendArgs),
     /// Explain TLS or DTLS bytes field by field: a pcap/pcapng capture, a hex dump or raw
     /// bytes. Exits 0 when everything decoded, 1 when any diagnostic was printed, 2 when the
     /// input could not be read.
@@ -50,6 +53,7 @@ enum FormatArg {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        Command::Send(args) => mote_cli::send::run(&args),
         Command::Dissect {
             input,
             format,

@@ -61,6 +61,7 @@ impl<P: Provider> Core<'_, '_, P> {
                     if let Some(b) = m.bytes() {
                         self.max_send = self.max_send.min(b);
                     }
+                    self.neg.max_fragment_length = Some(m);
                 }
                 (ExtensionType::ALPN, ExtensionBody::ProtocolNameList(names))
                     if !self.cfg.alpn.is_empty() =>

@@ -38,6 +38,8 @@ pub struct Negotiated {
     pub hello_retry: bool,
     /// The server's record_size_limit, if it sent one.
     pub peer_record_size_limit: Option<u16>,
+    /// The max_fragment_length the server accepted (RFC 6066).
+    pub max_fragment_length: Option<mote_wire::MaxFragmentLength>,
     /// Whether the server asked for a client certificate, and whether we sent one.
     pub client_auth_requested: bool,
     pub client_cert_sent: bool,
