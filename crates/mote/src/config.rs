@@ -22,6 +22,28 @@ pub trait KeyLog {
     fn log(&self, label: &str, client_random: &[u8; 32], secret: &[u8]);
 }
 
+/// A session ticket and the PSK it yields (RFC 8446 section 4.6.1), as the engine hands it
+/// to a [`TicketStore`] and takes it back in [`ClientConfig::resume`]. The engine keeps no
+/// ticket itself: where tickets live (RAM, flash, nowhere) is the caller's choice.
+#[derive(Clone, Copy, Debug)]
+pub struct TicketRef<'a> {
+    pub suite: CipherSuite,
+    /// The resumption PSK (a secret: store it as carefully as a key).
+    pub psk: &'a [u8],
+    /// The ticket, sent back as the PSK identity.
+    pub identity: &'a [u8],
+    pub age_add: u32,
+    /// Seconds the server will accept the ticket for.
+    pub lifetime: u32,
+    /// Unix time the ticket arrived.
+    pub received_at: u64,
+}
+
+/// Receives session tickets.
+pub trait TicketStore {
+    fn store(&self, ticket: &TicketRef<'_>);
+}
+
 /// A client certificate chain and the key that signs with it.
 #[derive(Clone, Copy)]
 pub struct ClientIdentity<'a> {
@@ -62,6 +84,10 @@ pub struct ClientConfig<'a> {
     pub padding: usize,
     /// Where to write traffic secrets for debugging; `None` in production.
     pub key_log: Option<&'a dyn KeyLog>,
+    /// Where to hand the server's session tickets.
+    pub ticket_store: Option<&'a dyn TicketStore>,
+    /// A ticket to resume with (preferred over `psk` when still valid).
+    pub resume: Option<TicketRef<'a>>,
 }
 
 impl<'a> ClientConfig<'a> {
@@ -83,6 +109,8 @@ impl<'a> ClientConfig<'a> {
             alpn: &[],
             padding: 0,
             key_log: None,
+            ticket_store: None,
+            resume: None,
         }
     }
 }

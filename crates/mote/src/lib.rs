@@ -15,5 +15,5 @@ pub mod record_layer;
 mod transcript;
 
 pub use client::{Client, Negotiated, Status};
-pub use config::{ClientConfig, ClientIdentity, ExternalPsk, KeyLog};
+pub use config::{ClientConfig, ClientIdentity, ExternalPsk, KeyLog, TicketRef, TicketStore};
 pub use error::{ApiMisuse, Error, Incompatible, PeerMisbehaved};

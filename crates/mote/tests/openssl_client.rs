@@ -201,3 +201,96 @@ fn wrong_name_is_refused_with_bad_certificate() {
         "{e}"
     );
 }
+
+/// Keeps the last ticket the engine hands over.
+#[derive(Default)]
+struct LastTicket(std::sync::Mutex<Option<(CipherSuite, Vec<u8>, Vec<u8>, u32, u32, u64)>>);
+
+impl mote::TicketStore for LastTicket {
+    fn store(&self, t: &mote::TicketRef<'_>) {
+        *self.0.lock().unwrap() = Some((
+            t.suite,
+            t.psk.to_vec(),
+            t.identity.to_vec(),
+            t.age_add,
+            t.lifetime,
+            t.received_at,
+        ));
+    }
+}
+
+#[test]
+fn resumption_with_a_ticket_from_openssl() {
+    let pki = common::Pki::new("resume", "ec", "sensor.example");
+    let port = free_port();
+    let server = Peer::spawn(Command::new("openssl").args([
+        "s_server",
+        "-accept",
+        &format!("127.0.0.1:{port}"),
+        "-tls1_3",
+        "-naccept",
+        "2",
+        "-cert",
+        &pki.path("server.pem"),
+        "-key",
+        &pki.path("server.key"),
+    ]));
+    assert!(server.wait_for("ACCEPT", 10), "{}", server.output());
+    let anchors = [mote_x509::TrustAnchor::from_cert(&pki.ca_der).unwrap()];
+    let store = LastTicket::default();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let mut cfg = ClientConfig::new();
+    cfg.server_name = Some("sensor.example");
+    cfg.server_auth = Some(mote_x509::ServerAuth::Chain {
+        anchors: &anchors,
+        name: mote_x509::ServerName::parse("sensor.example"),
+    });
+    cfg.ticket_store = Some(&store);
+    {
+        let (mut rx, mut tx) = (vec![0u8; 40 * 1024], vec![0u8; 8192]);
+        let mut c = Client::new(RustCrypto, &cfg, &mut OsRng, now, &mut rx, &mut tx).unwrap();
+        let mut s = connect(port);
+        pump(&mut c, &mut s, |c| c.status() == Status::Connected).unwrap();
+        c.write(b"first\n").unwrap();
+        // OpenSSL sends its tickets after the client's Finished.
+        pump(&mut c, &mut s, |c| c.negotiated().tickets_received > 0).unwrap();
+        assert!(server.wait_for("first", 10));
+        c.close();
+        let _ = pump(&mut c, &mut s, |c| c.transmit().is_empty());
+    }
+    let (suite, psk, identity, age_add, lifetime, received_at) =
+        store.0.lock().unwrap().clone().expect("a ticket");
+    cfg.resume = Some(mote::TicketRef {
+        suite,
+        psk: &psk,
+        identity: &identity,
+        age_add,
+        lifetime,
+        received_at,
+    });
+    let (mut rx, mut tx) = (vec![0u8; 40 * 1024], vec![0u8; 8192]);
+    let mut c = Client::new(RustCrypto, &cfg, &mut OsRng, now, &mut rx, &mut tx).unwrap();
+    let mut s = connect(port);
+    pump(&mut c, &mut s, |c| c.status() == Status::Connected)
+        .unwrap_or_else(|e| panic!("{e}\n{}", server.output()));
+    assert!(
+        c.negotiated().resumed,
+        "the server did not accept the ticket"
+    );
+    assert_eq!(
+        c.negotiated().server_signature,
+        None,
+        "a resumed handshake has no certificate"
+    );
+    c.write(b"second\n").unwrap();
+    pump(&mut c, &mut s, |c| c.transmit().is_empty()).unwrap();
+    assert!(server.wait_for("second", 10), "{}", server.output());
+    assert!(
+        server.output().contains("Reused"),
+        "s_server did not report a reused session:\n{}",
+        server.output()
+    );
+}

@@ -4,8 +4,9 @@
 
 use super::handshake::{AppSecrets, Keys};
 use super::{Core, State};
+use crate::config::TicketRef;
 use crate::error::{Error, PeerMisbehaved};
-use crate::key_schedule::tls13::{finished_verify_data, next_traffic_secret};
+use crate::key_schedule::tls13::{finished_verify_data, next_traffic_secret, resumption_psk};
 use mote_crypto::{Provider, MAX_DIGEST};
 use mote_wire::extensions::ExtensionBody;
 use mote_wire::handshake::{
@@ -311,8 +312,35 @@ impl<P: Provider> Core<'_, '_, P> {
         msg: &[u8],
     ) -> Result<(State<P>, bool), Error> {
         match m {
-            HandshakeMessage::NewSessionTicket(NewSessionTicket::Tls13 { .. }) => {
+            HandshakeMessage::NewSessionTicket(NewSessionTicket::Tls13 {
+                ticket_lifetime,
+                ticket_age_add,
+                ticket_nonce,
+                ticket,
+                ..
+            }) => {
                 self.neg.tickets_received += 1;
+                // RFC 8446 section 4.6.1: lifetimes over 7 days are not allowed; zero means
+                // "do not use".
+                if ticket_lifetime > 604_800 {
+                    return Err(PeerMisbehaved::IllegalParameter("ticket_lifetime").into());
+                }
+                if let (Some(store), true) = (self.cfg.ticket_store, ticket_lifetime > 0) {
+                    let psk = resumption_psk(
+                        &self.p,
+                        a.suite.hash,
+                        a.resumption.as_bytes(),
+                        ticket_nonce,
+                    );
+                    store.store(&TicketRef {
+                        suite: a.suite.suite,
+                        psk: psk.as_bytes(),
+                        identity: ticket,
+                        age_add: ticket_age_add,
+                        lifetime: ticket_lifetime,
+                        received_at: self.now,
+                    });
+                }
                 Ok((State::Connected(a), false))
             }
             HandshakeMessage::KeyUpdate(KeyUpdate { request_update }) => {

@@ -2,7 +2,6 @@
 //! sections 4.1.2-4.1.4), then dispatch to the server flight's messages.
 
 use super::{Core, Secrets, State};
-use crate::config::ExternalPsk;
 use crate::error::{Error, Incompatible, PeerMisbehaved};
 use crate::key_schedule::tls13::{finished_verify_data, EarlySecret, TrafficKeys};
 use crate::record_layer::tls13::Protector;
@@ -16,6 +15,16 @@ use mote_wire::{
 };
 
 use super::hello::{write_client_hello, HelloParams, PskOffer};
+
+/// The PSK a ClientHello offers.
+#[derive(Clone, Copy)]
+pub(crate) struct PskSource<'a> {
+    pub identity: &'a [u8],
+    pub key: &'a [u8],
+    pub hash: mote_crypto::HashAlgorithm,
+    pub resumption: bool,
+    pub obfuscated_age: u32,
+}
 
 /// What the client remembers while it waits for ServerHello.
 pub(crate) struct Hello<P: Provider> {
@@ -35,6 +44,8 @@ pub struct Negotiated {
     /// The (EC)DHE group; `None` for a psk_ke handshake.
     pub group: Option<NamedGroup>,
     pub psk: bool,
+    /// The PSK was a resumption ticket (and the server accepted it).
+    pub resumed: bool,
     pub hello_retry: bool,
     /// The server's record_size_limit, if it sent one.
     pub peer_record_size_limit: Option<u16>,
@@ -65,12 +76,11 @@ pub(crate) struct AppSecrets {
     pub suite: SuiteInfo,
     pub client: Digest,
     pub server: Digest,
-    /// For tickets (resumption is being wired up).
-    #[allow(dead_code)]
+    /// The source of ticket PSKs.
     pub resumption: Digest,
 }
 
-impl<P: Provider> Core<'_, '_, P> {
+impl<'a, P: Provider> Core<'a, '_, P> {
     /// Builds and queues the first ClientHello.
     pub(crate) fn start(&mut self, rng: &mut dyn Rng) -> Result<Hello<P>, Error> {
         let mut random = [0u8; 32];
@@ -112,11 +122,10 @@ impl<P: Provider> Core<'_, '_, P> {
         cookie: Option<&[u8]>,
         record_version: u16,
     ) -> Result<(), Error> {
-        let psk = self.cfg.psk;
+        let psk = self.psk_offer();
         let offer = psk.map(|k| PskOffer {
             identity: k.identity,
-            // External PSKs have no age (RFC 8446 section 4.2.11).
-            obfuscated_ticket_age: 0,
+            obfuscated_ticket_age: k.obfuscated_age,
             binder_len: k.hash.output_len(),
         });
         let share = match (&h.kx, h.group) {
@@ -150,6 +159,37 @@ impl<P: Provider> Core<'_, '_, P> {
         self.tx.free()[..5].copy_from_slice(&[22, v[0], v[1], l[0], l[1]]);
         self.tx.commit(5 + len);
         Ok(())
+    }
+
+    /// The PSK to offer: a still-valid resumption ticket, else the external PSK.
+    pub(crate) fn psk_offer(&self) -> Option<PskSource<'a>> {
+        if let Some(t) = self.cfg.resume {
+            let age = self.now.saturating_sub(t.received_at);
+            let suite = SuiteInfo::of(t.suite);
+            if let (true, Some(suite)) = (
+                age < u64::from(t.lifetime) && self.cfg.cipher_suites.contains(&t.suite),
+                suite,
+            ) {
+                // RFC 8446 section 4.2.11.1: milliseconds since the ticket arrived, plus
+                // ticket_age_add, modulo 2^32.
+                let ms = (age.saturating_mul(1000)) as u32;
+                return Some(PskSource {
+                    identity: t.identity,
+                    key: t.psk,
+                    hash: suite.hash,
+                    resumption: true,
+                    obfuscated_age: ms.wrapping_add(t.age_add),
+                });
+            }
+        }
+        self.cfg.psk.map(|k| PskSource {
+            identity: k.identity,
+            key: k.key,
+            hash: k.hash,
+            resumption: false,
+            // External PSKs have no age (RFC 8446 section 4.2.11).
+            obfuscated_age: 0,
+        })
     }
 
     /// Handles one whole handshake message. Returns whether the receive keys changed.
@@ -347,7 +387,7 @@ impl<P: Provider> Core<'_, '_, P> {
                     share = Some(k.key_exchange);
                 }
                 ExtensionBody::PreSharedKeyServerHello(i) => {
-                    if self.cfg.psk.is_none() || i != 0 {
+                    if self.psk_offer().is_none() || i != 0 {
                         return Err(PeerMisbehaved::IllegalParameter("selected_identity").into());
                     }
                     psk = true;
@@ -363,7 +403,8 @@ impl<P: Provider> Core<'_, '_, P> {
                 }
             }
         }
-        let psk_key = match (psk, self.cfg.psk) {
+        let offer = self.psk_offer();
+        let psk_key = match (psk, offer) {
             (true, Some(k)) => {
                 if k.hash != suite.hash {
                     return Err(PeerMisbehaved::IllegalParameter(
@@ -375,6 +416,7 @@ impl<P: Provider> Core<'_, '_, P> {
             }
             _ => None,
         };
+        self.neg.resumed = psk && offer.is_some_and(|o| o.resumption);
         if !psk && self.cfg.psk_only {
             return Err(Error::Incompatible(Incompatible::NoCommonParameters("PSK")));
         }
@@ -449,12 +491,12 @@ impl<P: Provider> Core<'_, '_, P> {
 fn binder<P: Provider>(
     p: &P,
     t: &Transcript<P::Hash>,
-    k: &ExternalPsk<'_>,
+    k: &PskSource<'_>,
     truncated_hello: &[u8],
 ) -> Digest {
     use mote_crypto::Hash;
     let early = EarlySecret::new(p, k.hash, Some(k.key));
-    let key = early.binder_key(p, false);
+    let key = early.binder_key(p, k.resumption);
     let mut h = t.fork(k.hash);
     h.update(truncated_hello);
     finished_verify_data(p, k.hash, key.as_bytes(), h.finish().as_bytes())

@@ -117,7 +117,7 @@ impl<'a, 'b, P: Provider> Client<'a, 'b, P> {
                 "no server authentication: give trust anchors, a pin or a raw key, or use a PSK only",
             )));
         }
-        if cfg.groups.is_empty() && cfg.psk.is_none() {
+        if cfg.groups.is_empty() && cfg.psk.is_none() && cfg.resume.is_none() {
             return Err(Error::Api(ApiMisuse::BadConfig("no groups and no PSK")));
         }
         if cfg
