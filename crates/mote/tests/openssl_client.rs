@@ -204,7 +204,10 @@ fn wrong_name_is_refused_with_bad_certificate() {
 
 /// Keeps the last ticket the engine hands over.
 #[derive(Default)]
-struct LastTicket(std::sync::Mutex<Option<(CipherSuite, Vec<u8>, Vec<u8>, u32, u32, u64)>>);
+struct LastTicket(std::sync::Mutex<Option<OwnedTicket>>);
+
+/// suite, psk, identity, age_add, lifetime, received_at
+type OwnedTicket = (CipherSuite, Vec<u8>, Vec<u8>, u32, u32, u64);
 
 impl mote::TicketStore for LastTicket {
     fn store(&self, t: &mote::TicketRef<'_>) {
