@@ -79,7 +79,7 @@ pub struct Owned {
 
 fn hex(s: &str) -> Result<Vec<u8>, String> {
     let s = s.trim();
-    if s.len() % 2 != 0 || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
+    if !s.len().is_multiple_of(2) || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(format!("--psk: {s:?} is not an even number of hex digits"));
     }
     Ok((0..s.len() / 2)

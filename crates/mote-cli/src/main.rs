@@ -4,6 +4,7 @@
 use clap::{Parser, Subcommand, ValueEnum};
 use mote_cli::dissect::{self, render};
 use mote_cli::input::{self, Format};
+use mote_cli::keylog::KeyLog;
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -22,6 +23,10 @@ enum Command {
     /// Connect to a TLS 1.3 server and send readings, one per line (simulated SenML
     /// temperature readings unless --readings is given), then close with close_notify.
     Send(mote_cli::send::SendArgs),
+    /// Ask a server what it makes of a ClientHello (mote's, or the exact bytes of a
+    /// hand-made one): the hello is dissected, then the answer reported, with the most
+    /// likely cause of a refusal.
+    Probe(mote_cli::probe::ProbeArgs),
     /// Explain TLS or DTLS bytes field by field: a pcap/pcapng capture, a hex dump or raw
     /// bytes. Exits 0 when everything decoded, 1 when any diagnostic was printed, 2 when the
     /// input could not be read.
@@ -38,6 +43,12 @@ enum Command {
         /// Print the tree as JSON.
         #[arg(long)]
         json: bool,
+        /// An NSS key log (SSLKEYLOGFILE, as `openssl s_client -keylogfile` writes): TLS 1.3
+        /// records of the connections it names are decrypted and dissected. A connection
+        /// the log does not name is shown encrypted (a note); a record that does not decrypt
+        /// with the logged secret is a diagnostic. TLS 1.2 and DTLS are not decrypted.
+        #[arg(long, value_name = "FILE")]
+        keylog: Option<String>,
     },
 }
 
@@ -54,16 +65,47 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Send(args) => mote_cli::send::run(&args),
+        Command::Probe(args) => mote_cli::probe::run(&args),
         Command::Dissect {
             input,
             format,
             dtls,
             json,
-        } => run_dissect(&input, format, dtls, json),
+            keylog,
+        } => run_dissect(&input, format, dtls, json, keylog.as_deref()),
     }
 }
 
-fn run_dissect(path: &str, format: FormatArg, dtls: bool, json: bool) -> ExitCode {
+fn run_dissect(
+    path: &str,
+    format: FormatArg,
+    dtls: bool,
+    json: bool,
+    keylog_path: Option<&str>,
+) -> ExitCode {
+    let keylog = match keylog_path.map(|k| (k, std::fs::read(k))) {
+        None => None,
+        Some((k, Err(e))) => {
+            eprintln!("mote dissect: cannot read key log {k}: {e}");
+            return ExitCode::from(2);
+        }
+        Some((k, Ok(b))) => {
+            let log = KeyLog::parse(&b);
+            for i in log.ignored.iter().take(5) {
+                eprintln!("mote dissect: key log {k} line {}: ignored: {}", i.line, i.reason);
+            }
+            if log.ignored.len() > 5 {
+                eprintln!(
+                    "mote dissect: key log {k}: {} more lines ignored",
+                    log.ignored.len() - 5
+                );
+            }
+            if log.is_empty() {
+                eprintln!("mote dissect: key log {k} holds no secrets");
+            }
+            Some(log)
+        }
+    };
     let bytes = match input::read_input(path) {
         Ok(b) => b,
         Err(e) => {
@@ -85,7 +127,11 @@ fn run_dissect(path: &str, format: FormatArg, dtls: bool, json: bool) -> ExitCod
             return ExitCode::from(2);
         }
     };
-    let report = dissect::dissect(&loaded, &dissect::Options { dtls });
+    let opts = dissect::Options {
+        dtls,
+        keylog: keylog.as_ref(),
+    };
+    let report = dissect::dissect(&loaded, &opts);
     if json {
         println!("{}", render::json(&report));
     } else {

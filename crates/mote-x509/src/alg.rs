@@ -50,10 +50,7 @@ pub(crate) fn prehash(scheme: SignatureScheme) -> Option<HashAlgorithm> {
 /// rsa_pss_rsae_* because the issuing key is an rsaEncryption key in practice (RFC 8446
 /// 4.2.3) and only the parameter set TLS 1.3 itself uses is accepted: MGF1 with the same
 /// hash, a salt as long as the hash, trailer field 1.
-pub(crate) fn signature_scheme(
-    der: &Der<'_>,
-    alg: &Tlv<'_>,
-) -> Result<SignatureScheme, X509Error> {
+pub(crate) fn signature_scheme(der: &Der<'_>, alg: &Tlv<'_>) -> Result<SignatureScheme, X509Error> {
     let unsupported = X509Error::UnsupportedSignatureAlgorithm { index: der.index() };
     let mut r = der.inside(alg);
     let oid = r.oid("signatureAlgorithm.algorithm")?;
@@ -100,7 +97,9 @@ fn pss_params(der: &Der<'_>, params: &Tlv<'_>) -> Result<Option<SignatureScheme>
     let Some(mgf) = r.optional(context(1), "RSASSA-PSS-params.maskGenAlgorithm")? else {
         return Ok(None);
     };
-    let mut m = r.inside(&mgf).sequence("RSASSA-PSS-params.maskGenAlgorithm")?;
+    let mut m = r
+        .inside(&mgf)
+        .sequence("RSASSA-PSS-params.maskGenAlgorithm")?;
     let mgf_oid = m.oid("maskGenAlgorithm.algorithm")?;
     let mgf_hash_tlv = m.expect(SEQUENCE, "maskGenAlgorithm.parameters")?;
     m.finish("maskGenAlgorithm has trailing elements")?;

@@ -29,7 +29,11 @@ pub enum X509Error {
     /// `now` is after notAfter (seconds since the Unix epoch).
     Expired { index: u8, not_after: i64, now: u64 },
     /// `now` is before notBefore.
-    NotYetValid { index: u8, not_before: i64, now: u64 },
+    NotYetValid {
+        index: u8,
+        not_before: i64,
+        now: u64,
+    },
     /// The end-entity's subjectAltName does not name the server (no Common Name fallback).
     NameMismatch { index: u8 },
     /// Certificate `index` names an issuer that is neither a trust anchor nor sent after it.
@@ -97,9 +101,7 @@ impl X509Error {
             | E::Ed25519NeedsIssuerAnchor { .. }
             | E::SignatureTooLarge { .. }
             | E::SpkiTooLarge { .. } => AlertDescription::UNSUPPORTED_CERTIFICATE,
-            E::ChainTooLong { .. } | E::PinMismatch { .. } => {
-                AlertDescription::CERTIFICATE_UNKNOWN
-            }
+            E::ChainTooLong { .. } | E::PinMismatch { .. } => AlertDescription::CERTIFICATE_UNKNOWN,
             E::OutOfOrder { .. } => AlertDescription::INTERNAL_ERROR,
         }
     }

@@ -29,7 +29,7 @@ mod time;
 pub use auth::{Method, PinnedRawKey, PinnedSpki, ServerAuth};
 pub use cert::{BasicConstraints, Certificate, ExtKeyUsage, KeyUsage};
 pub use chain::{
-    ChainValidator, TrustAnchor, Usage, VerifiedChain, DEFAULT_MAX_DEPTH,
+    ChainValidator, RsaChainValidator, TrustAnchor, Usage, VerifiedChain, DEFAULT_MAX_DEPTH,
     DEFAULT_SIGNATURE_CAPACITY, MAX_SPKI, RSA_SIGNATURE_CAPACITY,
 };
 pub use error::X509Error;

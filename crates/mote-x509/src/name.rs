@@ -207,7 +207,9 @@ pub enum ServerName<'a> {
     Dns(&'a str),
     /// An address, matched exactly against iPAddress entries.
     Ip(IpAddr),
-    /// No name check (client certificates, or a device that authenticates the chain only).
+    /// No name check: for client certificates (servers have no name to expect). For a server
+    /// it means any certificate from the anchors is accepted for any host, so use it only
+    /// with anchors dedicated to that one server.
     None,
 }
 
@@ -280,10 +282,19 @@ mod tests {
         assert!(dns_name_matches("*.sensors.example", "a.sensors.example"));
         assert!(dns_name_matches("*.SENSORS.example", "A.sensors.EXAMPLE"));
         assert!(!dns_name_matches("*.sensors.example", "sensors.example"));
-        assert!(!dns_name_matches("*.sensors.example", "a.b.sensors.example"));
+        assert!(!dns_name_matches(
+            "*.sensors.example",
+            "a.b.sensors.example"
+        ));
         assert!(!dns_name_matches("*.sensors.example", ".sensors.example"));
-        assert!(!dns_name_matches("f*.sensors.example", "foo.sensors.example"));
-        assert!(!dns_name_matches("*o.sensors.example", "foo.sensors.example"));
+        assert!(!dns_name_matches(
+            "f*.sensors.example",
+            "foo.sensors.example"
+        ));
+        assert!(!dns_name_matches(
+            "*o.sensors.example",
+            "foo.sensors.example"
+        ));
         assert!(!dns_name_matches("a.*.example", "a.b.example"));
         assert!(!dns_name_matches("*.*.example", "a.b.example"));
         assert!(!dns_name_matches("*.example", "a.example"));

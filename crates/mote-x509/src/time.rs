@@ -51,7 +51,7 @@ fn digits(b: &[u8]) -> Option<u32> {
 }
 
 fn is_leap(year: u32) -> bool {
-    (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
+    (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400)
 }
 
 fn days_in_month(year: u32, month: u32) -> u32 {
@@ -97,7 +97,10 @@ mod tests {
 
     #[test]
     fn generalized_time_rfc5280_4_1_2_5_2() {
-        assert_eq!(parse(GENERALIZED_TIME, "20500101000000Z"), Ok(2_524_608_000));
+        assert_eq!(
+            parse(GENERALIZED_TIME, "20500101000000Z"),
+            Ok(2_524_608_000)
+        );
         assert_eq!(parse(GENERALIZED_TIME, "19700101000000Z"), Ok(0));
         assert_eq!(
             parse(GENERALIZED_TIME, "99991231235959Z"),
@@ -115,7 +118,7 @@ mod tests {
             "20230101240000Z",
             "20230101006000Z",
             "20230101000060Z",
-            "20230101000000",   // no Z
+            "20230101000000",    // no Z
             "20230101000000.5Z", // fraction
             "202301010000Z",     // no seconds
             "2023010100000+Z",

@@ -7,8 +7,7 @@ mod common;
 use common::fixtures;
 use mote_wire::SignatureScheme;
 use mote_x509::{
-    BasicConstraints, Certificate, GeneralName, KeyUsage, TrustAnchor, X509Error,
-    OID_COMMON_NAME,
+    BasicConstraints, Certificate, GeneralName, KeyUsage, TrustAnchor, X509Error, OID_COMMON_NAME,
 };
 
 /// Standard base64 (RFC 4648 4) for PEM bodies.
@@ -50,7 +49,10 @@ fn illustrated_tls13_server_certificate() {
     let der = illustrated_server_cert();
     let c = Certificate::parse(&der).unwrap();
     assert_eq!(c.version(), 3);
-    assert_eq!(c.serial(), &[0x15, 0x5a, 0x92, 0xad, 0xc2, 0x04, 0x8f, 0x90]);
+    assert_eq!(
+        c.serial(),
+        &[0x15, 0x5a, 0x92, 0xad, 0xc2, 0x04, 0x8f, 0x90]
+    );
     assert_eq!(c.signature_scheme(), SignatureScheme::RSA_PKCS1_SHA256);
     assert_eq!(c.signature().len(), 256);
     assert_eq!(c.subject().common_name(), Some(&b"example.ulfheim.net"[..]));
@@ -87,10 +89,16 @@ fn p256_leaf_fields() {
     let int = f.parsed("int");
     assert_eq!(c.version(), 3);
     assert_eq!(c.serial(), &[0x12, 0x34]);
-    assert_eq!(c.signature_scheme(), SignatureScheme::ECDSA_SECP256R1_SHA256);
+    assert_eq!(
+        c.signature_scheme(),
+        SignatureScheme::ECDSA_SECP256R1_SHA256
+    );
     assert_eq!(c.issuer(), int.subject());
     assert_eq!(c.subject().common_name(), Some(&b"sensor.example"[..]));
-    assert_eq!(int.subject().common_name(), Some(&b"Mote Test Intermediate"[..]));
+    assert_eq!(
+        int.subject().common_name(),
+        Some(&b"Mote Test Intermediate"[..])
+    );
     assert_eq!(c.spki(), f.spki("leaf"), "SPKI as openssl exports it");
     assert_eq!(c.not_after() - c.not_before(), 365 * 86_400);
     assert_eq!(
@@ -113,7 +121,10 @@ fn p256_leaf_fields() {
     );
     assert!(!c.is_self_issued());
     // The TBS is the first element of the certificate, tag and length included.
-    assert_eq!(&c.as_der()[c.as_der().len() - c.signature().len()..], c.signature());
+    assert_eq!(
+        &c.as_der()[c.as_der().len() - c.signature().len()..],
+        c.signature()
+    );
     assert!(c.as_der().windows(c.tbs().len()).any(|w| w == c.tbs()));
 }
 

@@ -39,6 +39,12 @@ pub struct TicketRef<'a> {
     pub received_at: u64,
 }
 
+/// Sees each certificate the server sends, before it is validated (to show or log the
+/// chain; validation does not depend on it).
+pub trait CertificateObserver {
+    fn certificate(&self, index: usize, der: &[u8]);
+}
+
 /// Receives session tickets.
 pub trait TicketStore {
     fn store(&self, ticket: &TicketRef<'_>);
@@ -86,6 +92,8 @@ pub struct ClientConfig<'a> {
     pub key_log: Option<&'a dyn KeyLog>,
     /// Where to hand the server's session tickets.
     pub ticket_store: Option<&'a dyn TicketStore>,
+    /// Shown each server certificate as it is read.
+    pub certificate_observer: Option<&'a dyn CertificateObserver>,
     /// A ticket to resume with (preferred over `psk` when still valid).
     pub resume: Option<TicketRef<'a>>,
 }
@@ -110,6 +118,7 @@ impl<'a> ClientConfig<'a> {
             padding: 0,
             key_log: None,
             ticket_store: None,
+            certificate_observer: None,
             resume: None,
         }
     }

@@ -15,5 +15,7 @@ pub mod record_layer;
 mod transcript;
 
 pub use client::{Client, Negotiated, Status};
-pub use config::{ClientConfig, ClientIdentity, ExternalPsk, KeyLog, TicketRef, TicketStore};
+pub use config::{
+    CertificateObserver, ClientConfig, ClientIdentity, ExternalPsk, KeyLog, TicketRef, TicketStore,
+};
 pub use error::{ApiMisuse, Error, Incompatible, PeerMisbehaved};

@@ -86,7 +86,9 @@ pub struct Fixtures {
 
 impl Fixtures {
     pub fn cert(&self, name: &str) -> &[u8] {
-        self.der.get(name).unwrap_or_else(|| panic!("no fixture {name}"))
+        self.der
+            .get(name)
+            .unwrap_or_else(|| panic!("no fixture {name}"))
     }
     pub fn spki(&self, key: &str) -> &[u8] {
         self.spki.get(key).unwrap_or_else(|| panic!("no key {key}"))
@@ -99,9 +101,9 @@ impl Fixtures {
     pub fn now(&self) -> u64 {
         let latest = self
             .der
-            .keys()
-            .filter(|k| !k.starts_with("rsa"))
-            .map(|k| self.parsed(k).not_before())
+            .values()
+            .filter_map(|d| Certificate::parse(d).ok())
+            .map(|c| c.not_before())
             .max()
             .unwrap();
         latest as u64 + 60
@@ -116,9 +118,11 @@ pub fn fixtures() -> &'static Fixtures {
     F.get_or_init(make)
 }
 
-fn openssl(dir: &Path, args: &[&str]) {
+/// Runs `openssl` with `args` (split on spaces) plus `more` (kept whole) in `dir`.
+fn openssl(dir: &Path, args: &str, more: &[&str]) {
     let out = Command::new("openssl")
-        .args(args)
+        .args(args.split_whitespace())
+        .args(more)
         .current_dir(dir)
         .output()
         .unwrap_or_else(|e| {
@@ -126,118 +130,263 @@ fn openssl(dir: &Path, args: &[&str]) {
         });
     assert!(
         out.status.success(),
-        "openssl {}: {}",
-        args.join(" "),
+        "openssl {args} {more:?}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
 }
 
-fn key(dir: &Path, name: &str, kind: &str) {
-    let file = format!("{name}.key");
-    match kind {
-        "p256" => openssl(dir, &["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", &file]),
-        "ed25519" => openssl(dir, &["genpkey", "-algorithm", "ED25519", "-out", &file]),
-        "rsa" => openssl(dir, &["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", &file]),
-        _ => unreachable!(),
-    }
-    openssl(dir, &["pkey", "-in", &file, "-pubout", "-outform", "DER", "-out", &format!("{name}.spki")]);
-}
+/// Keys: name and `genpkey` options.
+const KEYS: &[(&str, &str)] = &[
+    ("root", P256),
+    ("int", P256),
+    ("leaf", P256),
+    ("sub", P256),
+    ("other", P256),
+    ("fake_root", P256),
+    ("self", P256),
+    ("ca_bad_ku", P256),
+    ("ed_root", "-algorithm ED25519"),
+    ("ed_int", "-algorithm ED25519"),
+    ("ed_leaf", "-algorithm ED25519"),
+    ("rsa_root", RSA),
+    ("rsa_int", RSA),
+    ("rsa_leaf", RSA),
+];
+const P256: &str = "-algorithm EC -pkeyopt ec_paramgen_curve:P-256";
+const RSA: &str = "-algorithm RSA -pkeyopt rsa_keygen_bits:2048";
+const PSS: &str = "-sigopt rsa_padding_mode:pss -sigopt rsa_pss_saltlen:digest";
 
-/// A self-signed certificate `name` for key `name`.
-fn self_signed(dir: &Path, name: &str, cn: &str, section: &str, serial: &str) {
-    openssl(dir, &[
-        "req", "-new", "-x509", "-config", "x509.cnf", "-extensions", section, "-key",
-        &format!("{name}.key"), "-subj", &format!("/CN={cn}"), "-days", "3650", "-set_serial",
-        serial, "-out", &format!("{name}.pem"),
-    ]);
-}
+/// Self-signed certificates (key of the same name): name, subject CN, extension section,
+/// serial.
+const ROOTS: &[(&str, &str, &str, &str)] = &[
+    ("root", "Mote Test Root", "root", "1"),
+    ("other", "Mote Other Root", "root", "2"),
+    // Same name as the root, another key: the anchor is found by name but does not verify.
+    ("fake_root", "Mote Test Root", "root", "3"),
+    ("self", "device.example", "self", "4"),
+    ("ed_root", "Mote Ed25519 Root", "root", "5"),
+    ("rsa_root", "Mote RSA Root", "root", "6"),
+];
 
-/// Certificate `name` for key `key`, issued by certificate/key `issuer`.
-fn issued(dir: &Path, name: &str, key: &str, cn: &str, issuer: &str, section: &str, days: &str, extra: &[&str]) {
-    let csr = format!("{name}.csr");
-    openssl(dir, &["req", "-new", "-config", "x509.cnf", "-key", &format!("{key}.key"), "-subj", &format!("/CN={cn}"), "-out", &csr]);
-    let (ca, ca_key, out) = (format!("{issuer}.pem"), format!("{issuer}.key"), format!("{name}.pem"));
-    let mut args = vec![
-        "x509", "-req", "-in", &csr, "-CA", &ca, "-CAkey", &ca_key, "-set_serial", "4660",
-        "-days", days, "-extfile", "x509.cnf", "-extensions", section, "-out", &out,
-    ];
-    args.extend_from_slice(extra);
-    openssl(dir, &args);
-}
+/// Issued certificates, in order: name, key, subject CN, issuer, extension section,
+/// further `openssl x509 -req` options.
+const ISSUED: &[(&str, &str, &str, &str, &str, &str)] = &[
+    // P-256: root -> intermediate (pathlen 0) -> leaves.
+    (
+        "int",
+        "int",
+        "Mote Test Intermediate",
+        "root",
+        "int",
+        "-days 1095",
+    ),
+    ("leaf", "leaf", "sensor.example", "int", "leaf", "-days 365"),
+    (
+        "leaf_long",
+        "leaf",
+        "sensor.example",
+        "int",
+        "leaf",
+        "-days 3000",
+    ),
+    ("wild", "leaf", "wildcard", "int", "wild", "-days 365"),
+    (
+        "client_only",
+        "leaf",
+        "client",
+        "int",
+        "client_only",
+        "-days 365",
+    ),
+    (
+        "ku_bad",
+        "leaf",
+        "sensor.example",
+        "int",
+        "ku_bad",
+        "-days 365",
+    ),
+    (
+        "no_san",
+        "leaf",
+        "sensor.example",
+        "int",
+        "no_san",
+        "-days 365",
+    ),
+    ("crit", "leaf", "sensor.example", "int", "crit", "-days 365"),
+    (
+        "noncrit",
+        "leaf",
+        "sensor.example",
+        "int",
+        "noncrit",
+        "-days 365",
+    ),
+    // A leaf (cA false) used as an issuer.
+    (
+        "under_leaf",
+        "sub",
+        "sensor.example",
+        "leaf",
+        "leaf",
+        "-days 365",
+    ),
+    // A second intermediate below the pathlen-0 one.
+    ("sub", "sub", "Mote Sub CA", "int", "sub", "-days 365"),
+    (
+        "under_sub",
+        "leaf",
+        "sensor.example",
+        "sub",
+        "leaf",
+        "-days 365",
+    ),
+    // A CA whose keyUsage lacks keyCertSign.
+    (
+        "ca_bad_ku",
+        "ca_bad_ku",
+        "Mote Bad KU CA",
+        "root",
+        "ca_bad_ku",
+        "-days 365",
+    ),
+    (
+        "under_bad_ku",
+        "leaf",
+        "sensor.example",
+        "ca_bad_ku",
+        "leaf",
+        "-days 365",
+    ),
+    // Ed25519: root -> leaf, and root -> intermediate -> leaf.
+    (
+        "ed_leaf",
+        "ed_leaf",
+        "sensor.example",
+        "ed_root",
+        "leaf",
+        "-days 365",
+    ),
+    (
+        "ed_int",
+        "ed_int",
+        "Mote Ed25519 Intermediate",
+        "ed_root",
+        "int",
+        "-days 365",
+    ),
+    (
+        "ed_under_int",
+        "ed_leaf",
+        "sensor.example",
+        "ed_int",
+        "leaf",
+        "-days 365",
+    ),
+    // RSA-2048: PKCS #1 v1.5 and PSS, below the root and below an intermediate (where the
+    // signature is verified from the kept digest).
+    (
+        "rsa_leaf",
+        "rsa_leaf",
+        "sensor.example",
+        "rsa_root",
+        "leaf",
+        "-days 365 -sha256",
+    ),
+    (
+        "rsa_leaf_384",
+        "rsa_leaf",
+        "sensor.example",
+        "rsa_root",
+        "leaf",
+        "-days 365 -sha384",
+    ),
+    (
+        "rsa_pss_leaf",
+        "rsa_leaf",
+        "sensor.example",
+        "rsa_root",
+        "leaf",
+        "-days 365 -sha256 PSS",
+    ),
+    (
+        "rsa_int",
+        "rsa_int",
+        "Mote RSA Intermediate",
+        "rsa_root",
+        "int",
+        "-days 365 -sha256",
+    ),
+    (
+        "rsa_under_int",
+        "rsa_leaf",
+        "sensor.example",
+        "rsa_int",
+        "leaf",
+        "-days 365 -sha256",
+    ),
+    (
+        "rsa_pss_under_int",
+        "rsa_leaf",
+        "sensor.example",
+        "rsa_int",
+        "leaf",
+        "-days 365 -sha384 PSS",
+    ),
+];
 
 fn make() -> Fixtures {
-    let dir: PathBuf = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("mote-x509-{}", std::process::id()));
+    let tmp = Path::new(env!("CARGO_TARGET_TMPDIR"));
+    let dir: PathBuf = tmp.join(format!("mote-x509-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("x509.cnf"), CONFIG).unwrap();
     let d = dir.as_path();
-
-    for k in ["root", "int", "leaf", "sub", "other", "fake_root", "self", "ca_bad_ku"] {
-        key(d, k, "p256");
-    }
-    for k in ["ed_root", "ed_int", "ed_leaf"] {
-        key(d, k, "ed25519");
-    }
-    for k in ["rsa_root", "rsa_leaf"] {
-        key(d, k, "rsa");
-    }
-
-    // P-256: root -> intermediate (pathlen 0) -> leaves.
-    self_signed(d, "root", "Mote Test Root", "root", "1");
-    self_signed(d, "other", "Mote Other Root", "root", "2");
-    // Same name as the root, another key: the anchor is found by name but does not verify.
-    self_signed(d, "fake_root", "Mote Test Root", "root", "3");
-    self_signed(d, "self", "device.example", "self", "4");
-    issued(d, "int", "int", "Mote Test Intermediate", "root", "int", "1095", &[]);
-    issued(d, "leaf", "leaf", "sensor.example", "int", "leaf", "365", &[]);
-    issued(d, "leaf_long", "leaf", "sensor.example", "int", "leaf", "3000", &[]);
-    issued(d, "wild", "leaf", "wildcard", "int", "wild", "365", &[]);
-    issued(d, "client_only", "leaf", "client", "int", "client_only", "365", &[]);
-    issued(d, "ku_bad", "leaf", "sensor.example", "int", "ku_bad", "365", &[]);
-    issued(d, "no_san", "leaf", "sensor.example", "int", "no_san", "365", &[]);
-    issued(d, "crit", "leaf", "sensor.example", "int", "crit", "365", &[]);
-    issued(d, "noncrit", "leaf", "sensor.example", "int", "noncrit", "365", &[]);
-    // A leaf (cA false) used as an issuer.
-    issued(d, "under_leaf", "sub", "sensor.example", "leaf", "leaf", "365", &[]);
-    // A second intermediate below the pathlen-0 one.
-    issued(d, "sub", "sub", "Mote Sub CA", "int", "sub", "365", &[]);
-    issued(d, "under_sub", "leaf", "sensor.example", "sub", "leaf", "365", &[]);
-    // A CA whose keyUsage lacks keyCertSign.
-    issued(d, "ca_bad_ku", "ca_bad_ku", "Mote Bad KU CA", "root", "ca_bad_ku", "365", &[]);
-    issued(d, "under_bad_ku", "leaf", "sensor.example", "ca_bad_ku", "leaf", "365", &[]);
-
-    // Ed25519: root -> leaf, and root -> intermediate -> leaf.
-    self_signed(d, "ed_root", "Mote Ed25519 Root", "root", "5");
-    issued(d, "ed_leaf", "ed_leaf", "sensor.example", "ed_root", "leaf", "365", &[]);
-    issued(d, "ed_int", "ed_int", "Mote Ed25519 Intermediate", "ed_root", "int", "365", &[]);
-    issued(d, "ed_under_int", "ed_leaf", "sensor.example", "ed_int", "leaf", "365", &[]);
-
-    // RSA-2048: PKCS #1 v1.5 and PSS leaves.
-    self_signed(d, "rsa_root", "Mote RSA Root", "root", "6");
-    issued(d, "rsa_leaf", "rsa_leaf", "sensor.example", "rsa_root", "leaf", "365", &["-sha256"]);
-    issued(d, "rsa_pss_leaf", "rsa_leaf", "sensor.example", "rsa_root", "leaf", "365", &[
-        "-sha256", "-sigopt", "rsa_padding_mode:pss", "-sigopt", "rsa_pss_saltlen:digest",
-    ]);
-    issued(d, "rsa_leaf_384", "rsa_leaf", "sensor.example", "rsa_root", "leaf", "365", &["-sha384"]);
-
-    let names = [
-        "root", "other", "fake_root", "self", "int", "leaf", "leaf_long", "wild", "client_only",
-        "ku_bad", "no_san", "crit", "noncrit", "under_leaf", "sub", "under_sub", "ca_bad_ku",
-        "under_bad_ku", "ed_root", "ed_leaf", "ed_int", "ed_under_int", "rsa_root", "rsa_leaf",
-        "rsa_pss_leaf", "rsa_leaf_384",
-    ];
-    let mut der = HashMap::new();
-    for n in names {
-        let file = format!("{n}.der");
-        openssl(d, &["x509", "-in", &format!("{n}.pem"), "-outform", "DER", "-out", &file]);
-        der.insert(n, std::fs::read(dir.join(file)).unwrap());
-    }
     let mut spki = HashMap::new();
-    for k in [
-        "root", "int", "leaf", "sub", "other", "fake_root", "self", "ca_bad_ku", "ed_root",
-        "ed_int", "ed_leaf", "rsa_root", "rsa_leaf",
-    ] {
-        spki.insert(k, std::fs::read(dir.join(format!("{k}.spki"))).unwrap());
+    for &(name, opts) in KEYS {
+        openssl(d, &format!("genpkey {opts} -out {name}.key"), &[]);
+        openssl(
+            d,
+            &format!("pkey -in {name}.key -pubout -outform DER -out {name}.spki"),
+            &[],
+        );
+        spki.insert(
+            name,
+            std::fs::read(dir.join(format!("{name}.spki"))).unwrap(),
+        );
+    }
+    let mut names = Vec::new();
+    for &(name, cn, section, serial) in ROOTS {
+        let args = format!(
+            "req -new -x509 -config x509.cnf -extensions {section} -key {name}.key -days 3650 \
+             -set_serial {serial} -out {name}.pem -subj"
+        );
+        openssl(d, &args, &[&format!("/CN={cn}")]);
+        names.push(name);
+    }
+    for &(name, key, cn, issuer, section, extra) in ISSUED {
+        let csr = format!("req -new -config x509.cnf -key {key}.key -out {name}.csr -subj");
+        openssl(d, &csr, &[&format!("/CN={cn}")]);
+        let extra = extra.replace("PSS", PSS);
+        let args = format!(
+            "x509 -req -in {name}.csr -CA {issuer}.pem -CAkey {issuer}.key -set_serial 4660 \
+             -extfile x509.cnf -extensions {section} -out {name}.pem {extra}"
+        );
+        openssl(d, &args, &[]);
+        names.push(name);
+    }
+    let mut der = HashMap::new();
+    for name in names {
+        openssl(
+            d,
+            &format!("x509 -in {name}.pem -outform DER -out {name}.der"),
+            &[],
+        );
+        der.insert(
+            name,
+            std::fs::read(dir.join(format!("{name}.der"))).unwrap(),
+        );
     }
     let _ = std::fs::remove_dir_all(&dir);
     Fixtures { der, spki }

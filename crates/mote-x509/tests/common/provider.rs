@@ -1,7 +1,7 @@
 //! A test-only `Provider` wrapping RustCrypto crates directly (sha2 0.11, p256 0.14,
 //! ed25519-dalek 3: the generation mote-crypto's RustCrypto provider uses), so mote-x509's
-//! chain tests do not depend on that provider. Only hashing and signature verification work;
-//! the rest returns `Unsupported`.
+//! chain tests do not depend on that provider; rsa 0.10 plays mote-crypto's `alloc` feature.
+//! Only hashing and signature verification work; the rest returns `Unsupported`.
 
 use std::cell::Cell;
 
@@ -13,7 +13,6 @@ use mote_crypto::{
 use mote_wire::{NamedGroup, SignatureScheme};
 use p256::ecdsa::signature::hazmat::PrehashVerifier as _;
 use p256::ecdsa::signature::Verifier as _;
-use p256::pkcs8::DecodePublicKey as _;
 use sha2::Digest as _;
 
 #[derive(Default)]
@@ -21,6 +20,17 @@ pub struct TestProvider {
     /// How many signature verifications were attempted (to show ignored certificates are
     /// never looked at).
     pub verifications: Cell<u32>,
+    /// Whether RSA is offered (mote-crypto offers it only with `alloc`).
+    pub rsa: bool,
+}
+
+impl TestProvider {
+    pub fn with_rsa() -> TestProvider {
+        TestProvider {
+            rsa: true,
+            ..TestProvider::default()
+        }
+    }
 }
 
 #[derive(Clone)]
@@ -56,10 +66,22 @@ impl Aead for NoAead {
     fn algorithm(&self) -> AeadAlgorithm {
         AeadAlgorithm::Aes128Gcm
     }
-    fn seal_in_place(&self, _: &[u8; 12], _: &[u8], _: &mut [u8], _: &mut [u8]) -> Result<(), CryptoError> {
+    fn seal_in_place(
+        &self,
+        _: &[u8; 12],
+        _: &[u8],
+        _: &mut [u8],
+        _: &mut [u8],
+    ) -> Result<(), CryptoError> {
         Err(CryptoError::Unsupported)
     }
-    fn open_in_place(&self, _: &[u8; 12], _: &[u8], _: &mut [u8], _: &[u8]) -> Result<(), CryptoError> {
+    fn open_in_place(
+        &self,
+        _: &[u8; 12],
+        _: &[u8],
+        _: &mut [u8],
+        _: &[u8],
+    ) -> Result<(), CryptoError> {
         Err(CryptoError::Unsupported)
     }
 }
@@ -76,6 +98,46 @@ impl KeyExchange for NoKeyExchange {
     fn agree(self, _: &[u8], _: &mut [u8; MAX_SHARED_SECRET]) -> Result<usize, CryptoError> {
         Err(CryptoError::Unsupported)
     }
+}
+
+/// RSA PKCS #1 v1.5 or PSS (salt as long as the hash) with SHA-256/384/512, over the message
+/// or its digest.
+fn rsa_verify(
+    scheme: SignatureScheme,
+    spki: &[u8],
+    data: &[u8],
+    signature: &[u8],
+    prehashed: bool,
+) -> Result<(), CryptoError> {
+    use rsa::signature::hazmat::PrehashVerifier;
+    use rsa::signature::Verifier;
+    let key = rsa::PublicKey::from_public_key_der(spki).map_err(|_| CryptoError::BadPublicKey)?;
+    let bad = |_| CryptoError::BadSignature;
+    macro_rules! check {
+        ($kind:ident, $hash:ty) => {{
+            let k = rsa::$kind::VerifyingKey::<$hash>::new(key);
+            let s = rsa::$kind::Signature::try_from(signature).map_err(bad)?;
+            if prehashed {
+                k.verify_prehash(data, &s).map_err(bad)
+            } else {
+                k.verify(data, &s).map_err(bad)
+            }
+        }};
+    }
+    match scheme {
+        SignatureScheme::RSA_PKCS1_SHA256 => check!(pkcs1v15, sha2::Sha256),
+        SignatureScheme::RSA_PKCS1_SHA384 => check!(pkcs1v15, sha2::Sha384),
+        SignatureScheme::RSA_PKCS1_SHA512 => check!(pkcs1v15, sha2::Sha512),
+        SignatureScheme::RSA_PSS_RSAE_SHA256 => check!(pss, sha2::Sha256),
+        SignatureScheme::RSA_PSS_RSAE_SHA384 => check!(pss, sha2::Sha384),
+        SignatureScheme::RSA_PSS_RSAE_SHA512 => check!(pss, sha2::Sha512),
+        _ => Err(CryptoError::Unsupported),
+    }
+}
+
+fn is_rsa(scheme: SignatureScheme) -> bool {
+    (0x0401..=0x0601).contains(&scheme.0) && scheme.0 & 0xff == 0x01
+        || (0x0804..=0x0806).contains(&scheme.0)
 }
 
 fn p256_key(spki: &[u8]) -> Result<p256::ecdsa::VerifyingKey, CryptoError> {
@@ -103,7 +165,13 @@ impl Provider for TestProvider {
     fn hkdf_extract(&self, _: HashAlgorithm, _: &[u8], _: &[u8]) -> Digest {
         Digest::new(&[])
     }
-    fn hkdf_expand(&self, _: HashAlgorithm, _: &[u8], _: &[&[u8]], _: &mut [u8]) -> Result<(), CryptoError> {
+    fn hkdf_expand(
+        &self,
+        _: HashAlgorithm,
+        _: &[u8],
+        _: &[&[u8]],
+        _: &mut [u8],
+    ) -> Result<(), CryptoError> {
         Err(CryptoError::Unsupported)
     }
     fn aead(&self, _: AeadAlgorithm, _: &[u8]) -> Result<NoAead, CryptoError> {
@@ -113,7 +181,13 @@ impl Provider for TestProvider {
         Err(CryptoError::Unsupported)
     }
 
-    fn verify(&self, scheme: SignatureScheme, spki: &[u8], message: &[u8], signature: &[u8]) -> Result<(), CryptoError> {
+    fn verify(
+        &self,
+        scheme: SignatureScheme,
+        spki: &[u8],
+        message: &[u8],
+        signature: &[u8],
+    ) -> Result<(), CryptoError> {
         self.verifications.set(self.verifications.get() + 1);
         match scheme {
             SignatureScheme::ECDSA_SECP256R1_SHA256 => p256_key(spki)?
@@ -124,24 +198,37 @@ impl Provider for TestProvider {
                     .map_err(|_| CryptoError::BadPublicKey)?;
                 let sig = ed25519_dalek::Signature::from_slice(signature)
                     .map_err(|_| CryptoError::BadSignature)?;
-                key.verify_strict(message, &sig).map_err(|_| CryptoError::BadSignature)
+                key.verify_strict(message, &sig)
+                    .map_err(|_| CryptoError::BadSignature)
             }
+            s if self.rsa && is_rsa(s) => rsa_verify(s, spki, message, signature, false),
             _ => Err(CryptoError::Unsupported),
         }
     }
 
-    fn verify_prehashed(&self, scheme: SignatureScheme, spki: &[u8], digest: &[u8], signature: &[u8]) -> Result<(), CryptoError> {
+    fn verify_prehashed(
+        &self,
+        scheme: SignatureScheme,
+        spki: &[u8],
+        digest: &[u8],
+        signature: &[u8],
+    ) -> Result<(), CryptoError> {
         self.verifications.set(self.verifications.get() + 1);
         match scheme {
             SignatureScheme::ECDSA_SECP256R1_SHA256 if digest.len() == 32 => p256_key(spki)?
                 .verify_prehash(digest, &p256_sig(signature)?)
                 .map_err(|_| CryptoError::BadSignature),
+            s if self.rsa && is_rsa(s) => rsa_verify(s, spki, digest, signature, true),
             _ => Err(CryptoError::Unsupported),
         }
     }
 
     fn supports_signature(&self, scheme: SignatureScheme) -> bool {
-        matches!(scheme, SignatureScheme::ECDSA_SECP256R1_SHA256 | SignatureScheme::ED25519)
+        self.rsa && is_rsa(scheme)
+            || matches!(
+                scheme,
+                SignatureScheme::ECDSA_SECP256R1_SHA256 | SignatureScheme::ED25519
+            )
     }
     fn supports_group(&self, _: NamedGroup) -> bool {
         false

@@ -7,6 +7,13 @@ use mote_crypto::Provider;
 use mote_wire::CertificateType;
 use mote_x509::{Usage, VerifiedChain};
 
+/// With RSA, intermediates' signatures need a 512-byte buffer while the chain streams by;
+/// without it 104 bytes do (ECDSA P-384 at most), which matters on a device.
+#[cfg(feature = "rsa")]
+type Validator<'a> = mote_x509::ChainValidator<'a, { mote_x509::RSA_SIGNATURE_CAPACITY }>;
+#[cfg(not(feature = "rsa"))]
+type Validator<'a> = mote_x509::ChainValidator<'a>;
+
 /// The server's verified public key: only a [`VerifiedChain`] can make one, so a key that
 /// did not pass validation cannot reach the CertificateVerify check.
 pub(crate) struct ServerKey(Option<VerifiedChain>);
@@ -34,9 +41,19 @@ impl<P: Provider> Core<'_, '_, P> {
                 "the server sent a certificate but no trust anchors, pin or raw key are configured",
             )));
         };
-        let mut v = auth.validator(self.now, Usage::ServerAuth);
+        let mut v = Validator::for_auth(&auth, self.now, Usage::ServerAuth);
+        let mut failed = None;
         for (i, der) in certs.enumerate() {
-            v.add(&self.p, i, der).map_err(Error::Certificate)?;
+            if let Some(o) = self.cfg.certificate_observer {
+                o.certificate(i, der);
+            }
+            // After a failure the rest is only shown to the observer, not validated.
+            if failed.is_none() {
+                failed = v.add(&self.p, i, der).err();
+            }
+        }
+        if let Some(e) = failed {
+            return Err(Error::Certificate(e));
         }
         let chain = v.finish(&self.p).map_err(Error::Certificate)?;
         Ok(ServerKey(Some(chain)))
