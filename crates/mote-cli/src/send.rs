@@ -43,7 +43,7 @@ pub fn connect<'a>(
         RustCrypto,
         cfg,
         &mut OsRng,
-        mote_std::unix_time(),
+        mote_std::now(),
         &mut bufs.rx,
         &mut bufs.tx,
     )

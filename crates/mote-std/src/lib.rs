@@ -22,12 +22,18 @@ impl Rng for OsRng {
     }
 }
 
-/// Unix time in seconds from the system clock (for certificate validity).
-pub fn unix_time() -> u64 {
-    std::time::SystemTime::now()
+/// The system clock as the engine takes time.
+pub fn now() -> mote::UnixTime {
+    let ms = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0);
+    mote::UnixTime::from_millis(ms)
+}
+
+/// Unix time in seconds from the system clock.
+pub fn unix_time() -> u64 {
+    now().as_secs()
 }
 
 /// Receive and transmit buffers sized for a client: the largest TLS record (2^14 + 256 bytes

@@ -2,7 +2,9 @@
 //! flash on a device and costs no RAM beyond a few slices.
 
 use mote_crypto::{HashAlgorithm, Signer, SuiteInfo};
-use mote_wire::{CipherSuite, MaxFragmentLength, NamedGroup, PskKeyExchangeMode, SignatureScheme};
+use mote_wire::{
+    CipherSuite, ExtensionType, MaxFragmentLength, NamedGroup, PskKeyExchangeMode, SignatureScheme,
+};
 
 /// An external pre-shared key (RFC 8446 section 4.2.11).
 #[derive(Clone, Copy)]
@@ -35,8 +37,11 @@ pub struct TicketRef<'a> {
     pub age_add: u32,
     /// Seconds the server will accept the ticket for.
     pub lifetime: u32,
-    /// Unix time the ticket arrived.
-    pub received_at: u64,
+    /// Unix time the ticket arrived, in milliseconds (the obfuscated ticket age counts
+    /// milliseconds, RFC 8446 section 4.2.11.1).
+    pub received_at_ms: u64,
+    /// How much 0-RTT data the server accepts with this ticket (0: none).
+    pub max_early_data: u32,
 }
 
 /// Sees each certificate the server sends, before it is validated (to show or log the
@@ -92,6 +97,19 @@ pub struct ClientConfig<'a> {
     pub key_log: Option<&'a dyn KeyLog>,
     /// Where to hand the server's session tickets.
     pub ticket_store: Option<&'a dyn TicketStore>,
+    /// Extensions sent as given (type, body), for what the engine does not build itself
+    /// (renegotiation_info, session_ticket, ...).
+    pub extra_extensions: &'a [(ExtensionType, &'a [u8])],
+    /// The order of the ClientHello's extensions, when it matters (matching another stack's
+    /// hello, or a published trace); unnamed ones follow in mote's order.
+    pub extension_order: &'a [ExtensionType],
+    /// Pad a ClientHello of 256 to 511 bytes to 512 with the padding extension (RFC 7685:
+    /// some servers hang on hellos of those sizes; BoringSSL and NSS pad the same way).
+    pub pad_client_hello: bool,
+    /// Send application data in the first flight when resuming with a ticket that allows it
+    /// (0-RTT, RFC 8446 section 2.3). Early data can be replayed by an attacker: send only
+    /// what is safe to receive twice, such as an idempotent reading with a sequence number.
+    pub early_data: bool,
     /// Shown each server certificate as it is read.
     pub certificate_observer: Option<&'a dyn CertificateObserver>,
     /// A ticket to resume with (preferred over `psk` when still valid).
@@ -119,6 +137,10 @@ impl<'a> ClientConfig<'a> {
             key_log: None,
             ticket_store: None,
             certificate_observer: None,
+            extra_extensions: &[],
+            extension_order: &[],
+            early_data: false,
+            pad_client_hello: false,
             resume: None,
         }
     }

@@ -12,6 +12,7 @@ pub mod config;
 pub mod error;
 pub mod key_schedule;
 pub mod record_layer;
+mod time;
 mod transcript;
 
 pub use client::{Client, Negotiated, Status};
@@ -19,3 +20,4 @@ pub use config::{
     CertificateObserver, ClientConfig, ClientIdentity, ExternalPsk, KeyLog, TicketRef, TicketStore,
 };
 pub use error::{ApiMisuse, Error, Incompatible, PeerMisbehaved};
+pub use time::UnixTime;

@@ -63,7 +63,15 @@ fn run_psk(suite: CipherSuite, name: &str, modes: &[PskKeyExchangeMode]) {
     cfg.psk_only = true;
     cfg.psk_modes = modes;
     let (mut rx, mut tx) = (vec![0u8; 17 * 1024 + 512], vec![0u8; 4096]);
-    let mut c = Client::new(RustCrypto, &cfg, &mut OsRng, 0, &mut rx, &mut tx).unwrap();
+    let mut c = Client::new(
+        RustCrypto,
+        &cfg,
+        &mut OsRng,
+        mote::UnixTime::from_secs(0),
+        &mut rx,
+        &mut tx,
+    )
+    .unwrap();
     let mut s = connect(port);
     pump(&mut c, &mut s, |c| c.status() == Status::Connected)
         .unwrap_or_else(|e| panic!("{name}: {e}\nserver said:\n{}", server.output()));
@@ -162,7 +170,15 @@ fn cert_handshake(
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_secs();
-    let mut c = Client::new(RustCrypto, cfg, &mut OsRng, now, rx, tx).unwrap();
+    let mut c = Client::new(
+        RustCrypto,
+        cfg,
+        &mut OsRng,
+        mote::UnixTime::from_secs(now),
+        rx,
+        tx,
+    )
+    .unwrap();
     let mut s = connect(port);
     pump(&mut c, &mut s, |c| c.status() == Status::Connected)
         .map_err(|e| format!("{e}\nserver said:\n{}", server.output()))?;
@@ -206,7 +222,7 @@ fn wrong_name_is_refused_with_bad_certificate() {
 #[derive(Default)]
 struct LastTicket(std::sync::Mutex<Option<OwnedTicket>>);
 
-/// suite, psk, identity, age_add, lifetime, received_at
+/// suite, psk, identity, age_add, lifetime, received_at_ms
 type OwnedTicket = (CipherSuite, Vec<u8>, Vec<u8>, u32, u32, u64);
 
 impl mote::TicketStore for LastTicket {
@@ -217,7 +233,7 @@ impl mote::TicketStore for LastTicket {
             t.identity.to_vec(),
             t.age_add,
             t.lifetime,
-            t.received_at,
+            t.received_at_ms,
         ));
     }
 }
@@ -254,7 +270,15 @@ fn resumption_with_a_ticket_from_openssl() {
     cfg.ticket_store = Some(&store);
     {
         let (mut rx, mut tx) = (vec![0u8; 40 * 1024], vec![0u8; 8192]);
-        let mut c = Client::new(RustCrypto, &cfg, &mut OsRng, now, &mut rx, &mut tx).unwrap();
+        let mut c = Client::new(
+            RustCrypto,
+            &cfg,
+            &mut OsRng,
+            mote::UnixTime::from_secs(now),
+            &mut rx,
+            &mut tx,
+        )
+        .unwrap();
         let mut s = connect(port);
         pump(&mut c, &mut s, |c| c.status() == Status::Connected).unwrap();
         c.write(b"first\n").unwrap();
@@ -272,10 +296,19 @@ fn resumption_with_a_ticket_from_openssl() {
         identity: &identity,
         age_add,
         lifetime,
-        received_at,
+        received_at_ms: received_at,
+        max_early_data: 0,
     });
     let (mut rx, mut tx) = (vec![0u8; 40 * 1024], vec![0u8; 8192]);
-    let mut c = Client::new(RustCrypto, &cfg, &mut OsRng, now, &mut rx, &mut tx).unwrap();
+    let mut c = Client::new(
+        RustCrypto,
+        &cfg,
+        &mut OsRng,
+        mote::UnixTime::from_secs(now),
+        &mut rx,
+        &mut tx,
+    )
+    .unwrap();
     let mut s = connect(port);
     pump(&mut c, &mut s, |c| c.status() == Status::Connected)
         .unwrap_or_else(|e| panic!("{e}\n{}", server.output()));

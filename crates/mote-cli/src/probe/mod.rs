@@ -192,7 +192,7 @@ fn probe_engine(args: &ProbeArgs) -> ExitCode {
         RustCrypto,
         cfg,
         &mut OsRng,
-        mote_std::unix_time(),
+        mote_std::now(),
         &mut bufs.rx,
         &mut bufs.tx,
     ) {

@@ -11,7 +11,7 @@ use mote_crypto::{Provider, MAX_DIGEST};
 use mote_wire::extensions::ExtensionBody;
 use mote_wire::handshake::{
     emit_handshake_tls, Certificate, CertificateEntry, CertificateRequest, CertificateVerify,
-    EncryptedExtensions, Finished, HandshakeMessage, KeyUpdate, NewSessionTicket,
+    EncryptedExtensions, EndOfEarlyData, Finished, HandshakeMessage, KeyUpdate, NewSessionTicket,
 };
 use mote_wire::record::TLS_HEADER_LEN;
 use mote_wire::{ExtensionType, HandshakeType, KeyUpdateRequest, List, Writer};
@@ -75,6 +75,9 @@ impl<P: Provider> Core<'_, '_, P> {
                         return Err(PeerMisbehaved::IllegalParameter("ALPN protocol").into());
                     };
                     self.neg.alpn = Some(i as u8);
+                }
+                (ExtensionType::EARLY_DATA, ExtensionBody::Empty) if self.early_active => {
+                    self.neg.early_data_accepted = true;
                 }
                 (ExtensionType::SERVER_CERTIFICATE_TYPE, ExtensionBody::CertificateType(t)) => {
                     self.accept_server_cert_type(t)?;
@@ -217,6 +220,18 @@ impl<P: Provider> Core<'_, '_, P> {
         );
         self.read = Some(self.protector(&k.suite, &s_ap)?);
 
+        // 0-RTT ends with EndOfEarlyData under the early keys if the server took it
+        // (RFC 8446 section 4.5); either way the flight goes on under the handshake keys.
+        if self.early_active {
+            if self.neg.early_data_accepted {
+                self.send_handshake(
+                    HandshakeType::END_OF_EARLY_DATA,
+                    &HandshakeMessage::EndOfEarlyData(EndOfEarlyData),
+                )?;
+            }
+            self.early_active = false;
+            self.write = Some(self.protector(&k.suite, &k.secrets.client)?);
+        }
         // The client's flight, under the client handshake keys.
         self.compat_ccs()?;
         if k.cert_request {
@@ -317,7 +332,7 @@ impl<P: Provider> Core<'_, '_, P> {
                 ticket_age_add,
                 ticket_nonce,
                 ticket,
-                ..
+                extensions,
             }) => {
                 self.neg.tickets_received += 1;
                 // RFC 8446 section 4.6.1: lifetimes over 7 days are not allowed; zero means
@@ -338,7 +353,14 @@ impl<P: Provider> Core<'_, '_, P> {
                         identity: ticket,
                         age_add: ticket_age_add,
                         lifetime: ticket_lifetime,
-                        received_at: self.now,
+                        received_at_ms: self.now_ms,
+                        max_early_data: match extensions
+                            .find(ExtensionType::EARLY_DATA)
+                            .map(|e| e.body)
+                        {
+                            Some(ExtensionBody::MaxEarlyDataSize(n)) => n,
+                            _ => 0,
+                        },
                     });
                 }
                 Ok((State::Connected(a), false))

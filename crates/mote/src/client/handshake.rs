@@ -22,8 +22,10 @@ pub(crate) struct PskSource<'a> {
     pub identity: &'a [u8],
     pub key: &'a [u8],
     pub hash: mote_crypto::HashAlgorithm,
+    pub suite: Option<SuiteInfo>,
     pub resumption: bool,
     pub obfuscated_age: u32,
+    pub max_early_data: u32,
 }
 
 /// What the client remembers while it waits for ServerHello.
@@ -35,6 +37,8 @@ pub(crate) struct Hello<P: Provider> {
     session_id_len: usize,
     /// The suite a HelloRetryRequest chose; ServerHello must choose the same.
     hrr_suite: Option<CipherSuite>,
+    /// 0-RTT data is offered in this hello.
+    early: bool,
 }
 
 /// What the handshake has negotiated, for the caller to show or check.
@@ -46,6 +50,8 @@ pub struct Negotiated {
     pub psk: bool,
     /// The PSK was a resumption ticket (and the server accepted it).
     pub resumed: bool,
+    /// The server accepted the 0-RTT data (otherwise send it again now).
+    pub early_data_accepted: bool,
     pub hello_retry: bool,
     /// The server's record_size_limit, if it sent one.
     pub peer_record_size_limit: Option<u16>,
@@ -104,6 +110,9 @@ impl<'a, P: Provider> Core<'a, '_, P> {
             ),
             _ => (None, None),
         };
+        let early_offer = self
+            .psk_offer()
+            .filter(|o| self.cfg.early_data && o.resumption && o.max_early_data > 0);
         let hello = Hello {
             kx,
             group,
@@ -111,8 +120,12 @@ impl<'a, P: Provider> Core<'a, '_, P> {
             session_id,
             session_id_len,
             hrr_suite: None,
+            early: early_offer.is_some(),
         };
         self.send_client_hello(&hello, None, 0x0301)?;
+        if let Some(o) = early_offer {
+            self.start_early_data(&o)?;
+        }
         Ok(hello)
     }
 
@@ -139,6 +152,7 @@ impl<'a, P: Provider> Core<'a, '_, P> {
             cookie,
             psk: offer,
             suites: self.cfg.cipher_suites,
+            early_data: h.early,
         };
         let free = self.tx.free();
         let Some(body) = free.get_mut(5..) else {
@@ -161,24 +175,38 @@ impl<'a, P: Provider> Core<'a, '_, P> {
         Ok(())
     }
 
+    /// Switches the write side to the client early traffic keys after the ClientHello
+    /// (RFC 8446 section 7.1), with the compatibility change_cipher_spec first (appendix D.4).
+    fn start_early_data(&mut self, o: &PskSource<'a>) -> Result<(), Error> {
+        let Some(suite) = o.suite else { return Ok(()) };
+        let th = self.transcript.current(o.hash);
+        let secret = EarlySecret::new(&self.p, o.hash, Some(o.key))
+            .client_early_traffic_secret(&self.p, th.as_bytes());
+        self.log_secret("CLIENT_EARLY_TRAFFIC_SECRET", &secret);
+        self.compat_ccs()?;
+        self.write = Some(self.protector(&suite, &secret)?);
+        self.early_active = true;
+        self.early_left = o.max_early_data;
+        Ok(())
+    }
+
     /// The PSK to offer: a still-valid resumption ticket, else the external PSK.
     pub(crate) fn psk_offer(&self) -> Option<PskSource<'a>> {
         if let Some(t) = self.cfg.resume {
-            let age = self.now.saturating_sub(t.received_at);
-            let suite = SuiteInfo::of(t.suite);
-            if let (true, Some(suite)) = (
-                age < u64::from(t.lifetime) && self.cfg.cipher_suites.contains(&t.suite),
-                suite,
-            ) {
-                // RFC 8446 section 4.2.11.1: milliseconds since the ticket arrived, plus
-                // ticket_age_add, modulo 2^32.
-                let ms = (age.saturating_mul(1000)) as u32;
+            let age_ms = self.now_ms.saturating_sub(t.received_at_ms);
+            let valid =
+                age_ms < u64::from(t.lifetime) * 1000 && self.cfg.cipher_suites.contains(&t.suite);
+            if let (true, Some(suite)) = (valid, SuiteInfo::of(t.suite)) {
                 return Some(PskSource {
                     identity: t.identity,
                     key: t.psk,
                     hash: suite.hash,
+                    suite: Some(suite),
                     resumption: true,
-                    obfuscated_age: ms.wrapping_add(t.age_add),
+                    // RFC 8446 section 4.2.11.1: milliseconds since the ticket arrived, plus
+                    // ticket_age_add, modulo 2^32.
+                    obfuscated_age: (age_ms as u32).wrapping_add(t.age_add),
+                    max_early_data: t.max_early_data,
                 });
             }
         }
@@ -186,9 +214,11 @@ impl<'a, P: Provider> Core<'a, '_, P> {
             identity: k.identity,
             key: k.key,
             hash: k.hash,
+            suite: None,
             resumption: false,
             // External PSKs have no age (RFC 8446 section 4.2.11).
             obfuscated_age: 0,
+            max_early_data: 0,
         })
     }
 
@@ -324,10 +354,16 @@ impl<'a, P: Provider> Core<'a, '_, P> {
             ),
             None => (h.kx, h.group),
         };
+        // A HelloRetryRequest rejects 0-RTT: the second hello offers none (RFC 8446 4.2.10).
+        if self.early_active {
+            self.early_active = false;
+            self.write = None;
+        }
         let h2 = Hello {
             kx,
             group,
             hrr_suite: Some(suite.suite),
+            early: false,
             ..h
         };
         self.send_client_hello(&h2, cookie, 0x0303)?;
@@ -449,7 +485,13 @@ impl<'a, P: Provider> Core<'a, '_, P> {
         self.log_secret("CLIENT_HANDSHAKE_TRAFFIC_SECRET", &client);
         self.log_secret("SERVER_HANDSHAKE_TRAFFIC_SECRET", &server);
         self.read = Some(self.protector(&suite, &server)?);
-        self.write = Some(self.protector(&suite, &client)?);
+        if self.early_active && !psk {
+            // The server declined the PSK, so it ignores the 0-RTT records too.
+            self.early_active = false;
+        }
+        if !self.early_active {
+            self.write = Some(self.protector(&suite, &client)?);
+        }
         self.neg.suite = Some(suite.suite);
         self.neg.psk = psk;
         Ok(Keys {

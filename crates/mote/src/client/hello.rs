@@ -13,8 +13,8 @@ use mote_wire::{
     NamedGroup, ProtocolVersion, PskKeyExchangeMode, Writer,
 };
 
-/// The most extensions a ClientHello of ours carries.
-const MAX_EXTENSIONS: usize = 12;
+/// The most extensions a ClientHello of ours carries (including configured extras).
+const MAX_EXTENSIONS: usize = 20;
 /// The most ALPN names offered.
 const MAX_ALPN: usize = 4;
 
@@ -35,6 +35,8 @@ pub struct HelloParams<'a> {
     pub psk: Option<PskOffer<'a>>,
     /// Only suites usable with the offered PSK's hash, when a PSK-only handshake is wanted.
     pub suites: &'a [CipherSuite],
+    /// Offer 0-RTT data (RFC 8446 section 4.2.10).
+    pub early_data: bool,
 }
 
 /// Writes the ClientHello handshake message (header included) into `out` and returns its
@@ -45,6 +47,23 @@ pub fn write_client_hello(
     params: &HelloParams<'_>,
     out: &mut [u8],
 ) -> Result<(usize, Option<usize>), Error> {
+    let (len, binders) = write_hello(cfg, params, out, 0)?;
+    if cfg.pad_client_hello && (256..512).contains(&len) {
+        // The padding extension's header takes 4 of the missing bytes; at least one byte of
+        // body keeps the extension well-formed.
+        let body = (512 - len).saturating_sub(4).max(1);
+        return write_hello(cfg, params, out, body);
+    }
+    Ok((len, binders))
+}
+
+fn write_hello(
+    cfg: &ClientConfig<'_>,
+    params: &HelloParams<'_>,
+    out: &mut [u8],
+    padding: usize,
+) -> Result<(usize, Option<usize>), Error> {
+    let zeros = [0u8; 256];
     let versions = [ProtocolVersion::TLS13];
     let share;
     let shares: &[KeyShareEntry<'_>] = match params.key_share {
@@ -75,8 +94,10 @@ pub fn write_client_hello(
     let mut count = 0;
     macro_rules! push {
         ($e:expr) => {{
-            list[count] = $e;
-            count += 1;
+            if count < MAX_EXTENSIONS {
+                list[count] = $e;
+                count += 1;
+            }
         }};
     }
     if let Some(name) = cfg.server_name {
@@ -144,6 +165,24 @@ pub fn write_client_hello(
             body: ExtensionBody::Cookie(c),
         });
     }
+    if params.early_data {
+        push!(Extension {
+            typ: ExtensionType::EARLY_DATA,
+            body: ExtensionBody::Empty,
+        });
+    }
+    if padding > 0 {
+        push!(Extension {
+            typ: ExtensionType::PADDING,
+            body: ExtensionBody::Padding(&zeros[..padding.min(zeros.len())]),
+        });
+    }
+    for &(typ, body) in cfg.extra_extensions {
+        push!(Extension {
+            typ,
+            body: ExtensionBody::Unknown(body),
+        });
+    }
     let modes: &[PskKeyExchangeMode] = cfg.psk_modes;
     if let Some(psk) = &params.psk {
         push!(Extension {
@@ -163,6 +202,28 @@ pub fn write_client_hello(
                 binders: List::Items(&binder),
             }),
         });
+    }
+    // A configured order (to match another stack's hello, or a trace), stable for what it
+    // does not name; pre_shared_key stays last whatever the order says (RFC 8446 4.2.11).
+    if !cfg.extension_order.is_empty() {
+        let rank = |t: ExtensionType| {
+            if t == ExtensionType::PRE_SHARED_KEY {
+                usize::MAX
+            } else {
+                cfg.extension_order
+                    .iter()
+                    .position(|&o| o == t)
+                    .unwrap_or(cfg.extension_order.len())
+            }
+        };
+        // Insertion sort: stable, no allocation, and n is at most MAX_EXTENSIONS.
+        for i in 1..count {
+            let mut j = i;
+            while j > 0 && rank(list[j - 1].typ) > rank(list[j].typ) {
+                list.swap(j - 1, j);
+                j -= 1;
+            }
+        }
     }
     let compression = [CompressionMethod::NULL];
     let ch = ClientHello {

@@ -18,6 +18,7 @@ use crate::config::ClientConfig;
 use crate::error::{ApiMisuse, Error};
 use crate::key_schedule::tls13::HandshakeSecret;
 use crate::record_layer::tls13::Protector;
+use crate::time::UnixTime;
 use crate::transcript::Transcript;
 use mote_crypto::{Digest, Provider, Rng, SuiteInfo};
 
@@ -83,8 +84,12 @@ pub(crate) struct Core<'a, 'b, P: Provider> {
     pub(crate) client_random: [u8; 32],
     /// The server asked for a client certificate and accepts our signature scheme.
     pub(crate) client_auth_schemes: bool,
-    /// Unix time in seconds, for certificate validity.
-    pub(crate) now: u64,
+    /// Unix time in milliseconds: certificate validity, ticket ages.
+    pub(crate) now_ms: u64,
+    /// 0-RTT data is being sent under the client early traffic keys.
+    pub(crate) early_active: bool,
+    /// How many more bytes of 0-RTT data the ticket allows.
+    pub(crate) early_left: u32,
 }
 
 /// The handshake secrets a client carries between messages.
@@ -100,12 +105,13 @@ impl<'a, 'b, P: Provider> Client<'a, 'b, P> {
     /// `rx` must hold the largest record the server may send (header + 2^14 + 256 bytes, or
     /// `record_size_limit + 5 + 256` when the server honours the configured limit) plus the
     /// largest handshake message (the server's Certificate); `tx` the ClientHello (about 300
-    /// bytes) and the client's flight. `now` is Unix time in seconds.
+    /// bytes) and the client's flight. `now` is the current time (certificate validity,
+    /// ticket ages).
     pub fn new(
         p: P,
         cfg: &'a ClientConfig<'a>,
         rng: &mut dyn Rng,
-        now: u64,
+        now: UnixTime,
         rx: &'b mut [u8],
         tx: &'b mut [u8],
     ) -> Result<Self, Error> {
@@ -153,7 +159,9 @@ impl<'a, 'b, P: Provider> Client<'a, 'b, P> {
             client_auth_schemes: false,
             client_random: [0; 32],
             server_cert_type: mote_wire::CertificateType::X509,
-            now,
+            now_ms: now.as_millis(),
+            early_active: false,
+            early_left: 0,
         };
         let hello = c.start(rng)?;
         c.state = State::WaitServerHello(hello);

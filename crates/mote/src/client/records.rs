@@ -181,6 +181,28 @@ impl<P: Provider> Client<'_, '_, P> {
         Ok(taken)
     }
 
+    /// Seals 0-RTT application data (before the handshake completes), within what the
+    /// ticket allows; returns how many bytes were taken. Whether the server accepted it is in
+    /// [`Client::negotiated`] once connected: if not, send it again.
+    pub fn write_early(&mut self, data: &[u8]) -> Result<usize, Error> {
+        if !self.c.early_active {
+            return Err(Error::Api(ApiMisuse::NotReady));
+        }
+        let overhead = self.c.overhead();
+        let n = data
+            .len()
+            .min(self.c.early_left as usize)
+            .min(self.c.max_send)
+            .min(self.c.tx.free_len().saturating_sub(overhead));
+        if n == 0 {
+            return Ok(0);
+        }
+        self.c.tx.free()[TLS_HEADER_LEN..TLS_HEADER_LEN + n].copy_from_slice(&data[..n]);
+        self.c.seal_free(ContentType::APPLICATION_DATA, n)?;
+        self.c.early_left -= n as u32;
+        Ok(n)
+    }
+
     /// Sends close_notify (RFC 8446 section 6.1). Reading goes on until the peer's.
     pub fn close(&mut self) {
         if !self.c.sent_close && matches!(self.c.state, State::Connected(_)) {

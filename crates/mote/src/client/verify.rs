@@ -41,7 +41,7 @@ impl<P: Provider> Core<'_, '_, P> {
                 "the server sent a certificate but no trust anchors, pin or raw key are configured",
             )));
         };
-        let mut v = Validator::for_auth(&auth, self.now, Usage::ServerAuth);
+        let mut v = Validator::for_auth(&auth, self.now_ms / 1000, Usage::ServerAuth);
         let mut failed = None;
         for (i, der) in certs.enumerate() {
             if let Some(o) = self.cfg.certificate_observer {
