@@ -57,7 +57,10 @@ impl Rng for Fixed {
 }
 
 #[derive(Default)]
-struct Tickets(Mutex<Vec<(Vec<u8>, Vec<u8>, u32, u32, u64, u32)>>);
+struct Tickets(Mutex<Vec<Stored>>);
+
+/// psk, identity, age_add, lifetime, received_at_ms, max_early_data
+type Stored = (Vec<u8>, Vec<u8>, u32, u32, u64, u32);
 
 impl TicketStore for Tickets {
     fn store(&self, t: &TicketRef<'_>) {
