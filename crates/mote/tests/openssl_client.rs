@@ -330,3 +330,48 @@ fn resumption_with_a_ticket_from_openssl() {
         server.output()
     );
 }
+
+#[test]
+fn key_update_both_ways_with_openssl() {
+    let port = free_port();
+    let mut server = psk_server(port, "TLS_AES_128_GCM_SHA256", false);
+    let key = psk();
+    let mut cfg = ClientConfig::new();
+    cfg.psk = Some(ExternalPsk {
+        identity: b"sensor-0001",
+        key: &key,
+        hash: HashAlgorithm::Sha256,
+    });
+    cfg.psk_only = true;
+    let (mut rx, mut tx) = (vec![0u8; 17 * 1024 + 512], vec![0u8; 4096]);
+    let mut c = Client::new(
+        RustCrypto,
+        &cfg,
+        &mut OsRng,
+        mote::UnixTime::from_secs(0),
+        &mut rx,
+        &mut tx,
+    )
+    .unwrap();
+    let mut s = connect(port);
+    pump(&mut c, &mut s, |c| c.status() == Status::Connected).unwrap();
+    // Ask OpenSSL to update too: it answers with its own KeyUpdate, which mote must follow.
+    c.key_update(true).unwrap();
+    c.write(b"after-key-update\n").unwrap();
+    pump(&mut c, &mut s, |c| c.transmit().is_empty()).unwrap();
+    assert!(
+        server.wait_for("after-key-update", 10),
+        "{}",
+        server.output()
+    );
+    server.stdin("from-server-after-update\n");
+    pump(&mut c, &mut s, |c| c.has_app_data()).unwrap();
+    let mut buf = [0u8; 64];
+    let n = c.read(&mut buf);
+    assert_eq!(
+        &buf[..n],
+        b"from-server-after-update\n",
+        "{}",
+        server.output()
+    );
+}

@@ -214,6 +214,11 @@ impl<'a, 'b, P: Provider> Client<'a, 'b, P> {
         self.c.tx.sent(n);
     }
 
+    /// Whether received application data waits for [`Client::read`].
+    pub fn has_app_data(&self) -> bool {
+        self.app.is_some()
+    }
+
     /// Whether the engine waits for bytes from the peer.
     pub fn wants_read(&self) -> bool {
         matches!(self.status(), Status::Handshaking | Status::Connected) && self.app.is_none()

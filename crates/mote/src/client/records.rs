@@ -203,6 +203,25 @@ impl<P: Provider> Client<'_, '_, P> {
         Ok(n)
     }
 
+    /// Sends a KeyUpdate and moves to the next write keys (RFC 8446 section 4.6.3); with
+    /// `request_peer` the peer is asked to update its keys too. Long-lived sensor links use
+    /// this to bound how much data one key protects.
+    pub fn key_update(&mut self, request_peer: bool) -> Result<(), Error> {
+        let req = if request_peer {
+            mote_wire::KeyUpdateRequest::UPDATE_REQUESTED
+        } else {
+            mote_wire::KeyUpdateRequest::UPDATE_NOT_REQUESTED
+        };
+        let state = core::mem::replace(&mut self.c.state, State::Failed);
+        let State::Connected(mut a) = state else {
+            self.c.state = state;
+            return Err(Error::Api(ApiMisuse::NotReady));
+        };
+        let r = self.c.send_key_update(&mut a, req);
+        self.c.state = State::Connected(a);
+        r
+    }
+
     /// Sends close_notify (RFC 8446 section 6.1). Reading goes on until the peer's.
     pub fn close(&mut self) {
         if !self.c.sent_close && matches!(self.c.state, State::Connected(_)) {
