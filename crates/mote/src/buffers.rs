@@ -30,6 +30,15 @@ impl<'b> RxBuf<'b> {
         RxBuf { buf, hs: 0, end: 0 }
     }
 
+    pub fn capacity(&self) -> usize {
+        self.buf.len()
+    }
+
+    /// The handshake plaintext waiting, possibly an incomplete message.
+    pub fn handshake_bytes(&self) -> &[u8] {
+        &self.buf[..self.hs]
+    }
+
     /// Free space for received bytes.
     pub fn free(&mut self) -> &mut [u8] {
         &mut self.buf[self.end..]

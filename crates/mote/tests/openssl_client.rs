@@ -375,3 +375,153 @@ fn key_update_both_ways_with_openssl() {
         server.output()
     );
 }
+
+/// A device-sized client: 512-byte records (max_fragment_length, which OpenSSL honours) and
+/// a 1.3 KB receive buffer, against a server whose chain (leaf + intermediate, ~1 KB of
+/// certificates) does not fit the buffer whole: the chain is validated as it streams in.
+#[test]
+fn small_buffers_stream_a_two_certificate_chain() {
+    let pki = common::Pki::new("chain", "ec", "sensor.example");
+    let dir = &pki.dir;
+    let ossl = |args: &[&str]| {
+        let o = Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .unwrap();
+        assert!(
+            o.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    };
+    // An intermediate CA under the test CA, and a leaf under the intermediate.
+    ossl(&[
+        "req",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-subj",
+        "/CN=mote test intermediate",
+        "-keyout",
+        "int.key",
+        "-out",
+        "int.csr",
+    ]);
+    std::fs::write(
+        dir.join("int.cnf"),
+        "basicConstraints=critical,CA:TRUE,pathlen:0\nkeyUsage=critical,keyCertSign\n",
+    )
+    .unwrap();
+    ossl(&[
+        "x509",
+        "-req",
+        "-in",
+        "int.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-days",
+        "30",
+        "-extfile",
+        "int.cnf",
+        "-out",
+        "int.pem",
+    ]);
+    ossl(&[
+        "req",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-subj",
+        "/CN=leaf",
+        "-keyout",
+        "leaf.key",
+        "-out",
+        "leaf.csr",
+    ]);
+    ossl(&[
+        "x509",
+        "-req",
+        "-in",
+        "leaf.csr",
+        "-CA",
+        "int.pem",
+        "-CAkey",
+        "int.key",
+        "-CAcreateserial",
+        "-days",
+        "30",
+        "-extfile",
+        "ext.cnf",
+        "-out",
+        "leaf.pem",
+    ]);
+    let port = free_port();
+    let server = Peer::spawn(Command::new("openssl").args([
+        "s_server",
+        "-accept",
+        &format!("127.0.0.1:{port}"),
+        "-tls1_3",
+        "-naccept",
+        "1",
+        "-cert",
+        &pki.path("leaf.pem"),
+        "-key",
+        &pki.path("leaf.key"),
+        "-cert_chain",
+        &pki.path("int.pem"),
+    ]));
+    assert!(server.wait_for("ACCEPT", 10), "{}", server.output());
+    let anchors = [mote_x509::TrustAnchor::from_cert(&pki.ca_der).unwrap()];
+    let mut cfg = ClientConfig::new();
+    cfg.server_name = Some("sensor.example");
+    cfg.server_auth = Some(mote_x509::ServerAuth::Chain {
+        anchors: &anchors,
+        name: mote_x509::ServerName::parse("sensor.example"),
+    });
+    cfg.max_fragment_length = Some(mote_wire::MaxFragmentLength::L512);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let (mut rx, mut tx) = (vec![0u8; 1300], vec![0u8; 1024]);
+    let mut c = Client::new(
+        RustCrypto,
+        &cfg,
+        &mut OsRng,
+        mote::UnixTime::from_secs(now),
+        &mut rx,
+        &mut tx,
+    )
+    .unwrap();
+    let mut s = connect(port);
+    pump(&mut c, &mut s, |c| c.status() == Status::Connected)
+        .unwrap_or_else(|e| panic!("{e}\n{}", server.output()));
+    assert!(c.negotiated().max_fragment_length.is_some());
+    c.write(b"small-buffers\n").unwrap();
+    pump(&mut c, &mut s, |c| c.transmit().is_empty()).unwrap();
+    assert!(server.wait_for("small-buffers", 10), "{}", server.output());
+    // The chain really was larger than the receive buffer.
+    let chain_len: usize = ["leaf.pem", "int.pem"]
+        .iter()
+        .map(|f| {
+            let o = Command::new("openssl")
+                .args(["x509", "-in", f, "-outform", "DER"])
+                .current_dir(dir)
+                .output()
+                .unwrap();
+            o.stdout.len()
+        })
+        .sum();
+    assert!(
+        chain_len + 512 > 1300,
+        "the chain ({chain_len} bytes) should not fit beside a record"
+    );
+}

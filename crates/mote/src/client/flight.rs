@@ -131,42 +131,6 @@ impl<P: Provider> Core<'_, '_, P> {
         Ok(k)
     }
 
-    pub(crate) fn on_certificate(
-        &mut self,
-        mut k: Keys,
-        c: &Certificate<'_>,
-        msg: &[u8],
-    ) -> Result<Keys, Error> {
-        let Certificate::Tls13 {
-            certificate_request_context,
-            certificate_list,
-        } = c
-        else {
-            return Err(PeerMisbehaved::IllegalParameter("Certificate").into());
-        };
-        if !certificate_request_context.is_empty() {
-            return Err(PeerMisbehaved::IllegalParameter("certificate_request_context").into());
-        }
-        if certificate_list.is_empty() {
-            // RFC 8446 section 4.4.2.4: an empty server Certificate is decode_error.
-            return Err(Error::Decode(mote_wire::Reader::new(msg).error(
-                "certificate_list",
-                mote_wire::DecodeErrorKind::LengthOutOfRange {
-                    len: 0,
-                    min: 1,
-                    max: 0xff_ffff,
-                },
-            )));
-        }
-        k.server_key = self.verify_server_chain(
-            certificate_list
-                .iter()
-                .map(|e: CertificateEntry<'_>| e.data),
-        )?;
-        self.transcript.update(msg);
-        Ok(k)
-    }
-
     pub(crate) fn on_certificate_verify(
         &mut self,
         k: Keys,

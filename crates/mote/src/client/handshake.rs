@@ -272,13 +272,6 @@ impl<'a, P: Provider> Core<'a, '_, P> {
                 State::WaitCertificate(self.on_certificate_request(k, &cr, msg)?),
                 false,
             ),
-            (
-                State::WaitCertificateOrRequest(k) | State::WaitCertificate(k),
-                HandshakeMessage::Certificate(c),
-            ) => (
-                State::WaitCertificateVerify(self.on_certificate(k, &c, msg)?),
-                false,
-            ),
             (State::WaitCertificateOrRequest(_), _) => {
                 return Err(unexpected("Certificate or CertificateRequest"))
             }

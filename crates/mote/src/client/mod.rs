@@ -7,6 +7,7 @@
 //! the engine wants next. The engine never blocks, allocates, reads a clock or an RNG of its
 //! own: time and randomness are arguments.
 
+mod cert_stream;
 mod flight;
 mod handshake;
 mod hello;
@@ -78,6 +79,8 @@ pub(crate) struct Core<'a, 'b, P: Provider> {
     pub(crate) error: Option<Error>,
     pub(crate) sent_ccs: bool,
     pub(crate) sent_close: bool,
+    /// The server's Certificate message being read as it arrives.
+    pub(crate) cert_stream: Option<cert_stream::CertStream<'a>>,
     /// The certificate type the server sends (RFC 7250), from EncryptedExtensions.
     pub(crate) server_cert_type: mote_wire::CertificateType,
     /// ClientHello.random, which names this connection in a key log.
@@ -159,6 +162,7 @@ impl<'a, 'b, P: Provider> Client<'a, 'b, P> {
             client_auth_schemes: false,
             client_random: [0; 32],
             server_cert_type: mote_wire::CertificateType::X509,
+            cert_stream: None,
             now_ms: now.as_millis(),
             early_active: false,
             early_left: 0,

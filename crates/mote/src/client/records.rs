@@ -119,9 +119,25 @@ impl<P: Provider> Client<'_, '_, P> {
         }
     }
 
-    /// Handles every whole handshake message waiting.
+    /// Handles every whole handshake message waiting; a Certificate message is read as it
+    /// arrives, certificate by certificate.
     fn handshake(&mut self, rng: &mut Option<&mut dyn Rng>) -> Result<(), Error> {
-        while let Some(msg) = self.rx.handshake_message()? {
+        loop {
+            let Some(&first) = self.rx.handshake_bytes().first() else {
+                return Ok(());
+            };
+            if self.c.streams_certificate(first) {
+                let cap = self.rx.capacity();
+                let n = self.c.stream_certificate(self.rx.handshake_bytes(), cap)?;
+                if n == 0 {
+                    return Ok(());
+                }
+                self.rx.pop_handshake(n);
+                continue;
+            }
+            let Some(msg) = self.rx.handshake_message()? else {
+                return Ok(());
+            };
             let n = msg.len();
             let keys_changed = self.c.on_handshake(msg, rng)?;
             self.rx.pop_handshake(n);
@@ -131,7 +147,6 @@ impl<P: Provider> Client<'_, '_, P> {
                 return Err(PeerMisbehaved::FragmentedAcrossKeyChange.into());
             }
         }
-        Ok(())
     }
 
     /// Copies received application data into `out`; returns how many bytes.
