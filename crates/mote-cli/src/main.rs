@@ -4,7 +4,6 @@
 use clap::{Parser, Subcommand, ValueEnum};
 use mote_cli::dissect::{self, render};
 use mote_cli::input::{self, Format};
-use mote_cli::keylog::KeyLog;
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -90,9 +89,12 @@ fn run_dissect(
             return ExitCode::from(2);
         }
         Some((k, Ok(b))) => {
-            let log = KeyLog::parse(&b);
+            let log = mote_cli::keylog::KeyLog::parse(&b);
             for i in log.ignored.iter().take(5) {
-                eprintln!("mote dissect: key log {k} line {}: ignored: {}", i.line, i.reason);
+                eprintln!(
+                    "mote dissect: key log {k} line {}: ignored: {}",
+                    i.line, i.reason
+                );
             }
             if log.ignored.len() > 5 {
                 eprintln!(

@@ -4,7 +4,7 @@
 use super::state::FlowState;
 use super::tree::{Diagnostic, Node, OffsetMap, TreeSink};
 use mote_wire::handshake::{parse_handshake, HandshakeMessage};
-use mote_wire::{Alert, ContentType, Context, Path, Reader};
+use mote_wire::{Alert, ContentType, Context, HandshakeType, Path, Reader};
 
 /// What a record's content turned into.
 #[derive(Default)]
@@ -13,6 +13,9 @@ pub struct ContentOut {
     pub notes: Vec<String>,
     pub diagnostics: Vec<Diagnostic>,
     pub summary: String,
+    /// The type of each whole handshake message completed by this record, in order (also
+    /// of those that did not decode): key changes follow Finished and KeyUpdate.
+    pub handshake_types: Vec<HandshakeType>,
 }
 
 /// Handshake bytes waiting for the rest of their message, with where each byte came from.
@@ -128,11 +131,40 @@ pub fn dissect_tls(
         out.summary = "encrypted".into();
         return out;
     }
+    dissect_plain(
+        ct,
+        fragment,
+        at,
+        record,
+        path,
+        from_client,
+        pending,
+        st,
+        false,
+    )
+}
+
+/// Dissects content that is not (or no longer) encrypted: a plaintext record's fragment, or
+/// the content of a TLS 1.3 record that was `decrypted` with a key log.
+#[allow(clippy::too_many_arguments)]
+pub fn dissect_plain(
+    ct: ContentType,
+    fragment: &[u8],
+    at: usize,
+    record: usize,
+    path: &Path,
+    from_client: bool,
+    pending: &mut Pending,
+    st: &mut FlowState,
+    decrypted: bool,
+) -> ContentOut {
+    let mut out = ContentOut::default();
     match ct {
         ContentType::HANDSHAKE => {
             pending.push(fragment, at, record);
             let mut names = Vec::new();
             while let Some((msg, map, spans)) = pending.take(false) {
+                out.handshake_types.push(HandshakeType(msg[0]));
                 let ctx = st.context(from_client);
                 let (node, res) = parse_message(&msg, map.clone(), path, &ctx);
                 if spans > 1 {
@@ -209,6 +241,25 @@ pub fn dissect_tls(
             st.change_cipher_spec(from_client);
             out.summary = "change_cipher_spec".into();
         }
+        ContentType::APPLICATION_DATA if decrypted => {
+            let mut n = Node::new("application_data", None, at);
+            n.length = fragment.len();
+            let text = printable(fragment);
+            n.display = Some(match &text {
+                Some(t) => format!("{t:?}"),
+                None => super::tree::hex_preview(fragment),
+            });
+            out.nodes.push(n);
+            out.summary = match text {
+                Some(t) if t.chars().count() > 64 => format!(
+                    "application_data {} bytes {:?}…",
+                    fragment.len(),
+                    t.chars().take(64).collect::<String>()
+                ),
+                Some(t) => format!("application_data {} bytes {t:?}", fragment.len()),
+                None => format!("application_data {} bytes", fragment.len()),
+            };
+        }
         _ => {
             let mut n = Node::new(ct.name().unwrap_or("content"), None, at);
             n.length = fragment.len();
@@ -218,6 +269,16 @@ pub fn dissect_tls(
         }
     }
     out
+}
+
+/// The bytes as text when they are UTF-8 without control characters other than tab, CR
+/// and LF (a line of a text protocol, a JSON reading).
+fn printable(b: &[u8]) -> Option<&str> {
+    let t = std::str::from_utf8(b).ok()?;
+    let ok = !t.is_empty()
+        && t.chars()
+            .all(|c| !c.is_control() || matches!(c, '\n' | '\r' | '\t'));
+    ok.then_some(t)
 }
 
 pub fn path_str(p: &Path) -> String {

@@ -13,8 +13,15 @@ fn hex(b: &[u8]) -> String {
 pub fn learn(st: &mut FlowState, msg: &HandshakeMessage<'_>, from_client: bool) {
     match msg {
         HandshakeMessage::ClientHello(ch) if from_client => {
+            // The key log names connections by this random; a ClientHello after a
+            // HelloRetryRequest repeats it (RFC 8446 section 4.1.2).
+            st.client_random = Some(ch.random);
+            st.early_data_offered = false;
             let Some(exts) = ch.extensions else { return };
             for e in exts.iter() {
+                if e.typ == ExtensionType::EARLY_DATA {
+                    st.early_data_offered = true;
+                }
                 match e.body {
                     ExtensionBody::ServerNameList(list) => {
                         if let Some(n) = list.iter().find(|n| n.name_type == NameType::HOST_NAME) {

@@ -3,6 +3,7 @@
 
 mod content;
 mod datagram;
+mod decrypt;
 mod facts;
 pub mod model;
 pub mod render;
@@ -11,19 +12,23 @@ mod stream;
 pub mod tree;
 
 use crate::input::{Flow, Loaded, Transport};
+use crate::keylog::KeyLog;
 use model::{FlowView, RecordView, Report};
 use state::FlowState;
 use tree::{Diagnostic, Node};
 
-/// How to read bytes that come without a transport (a hex dump or a raw file).
+/// How to dissect: how to read bytes that come without a transport (a hex dump or a raw
+/// file), and the secrets to decrypt with.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct Options {
+pub struct Options<'k> {
     /// Treat the input as DTLS datagrams even when it does not look like DTLS.
     pub dtls: bool,
+    /// A key log (`--keylog`): TLS 1.3 records of the connections it names are decrypted.
+    pub keylog: Option<&'k KeyLog>,
 }
 
 /// Dissects every flow of a loaded input.
-pub fn dissect(loaded: &Loaded, opts: &Options) -> Report {
+pub fn dissect(loaded: &Loaded, opts: &Options<'_>) -> Report {
     let flows: Vec<FlowView> = loaded.flows.iter().map(|f| dissect_flow(f, opts)).collect();
     let mut diagnostics = Vec::new();
     let bytes: usize = loaded
@@ -67,7 +72,7 @@ enum Shape {
     BareHandshake,
 }
 
-fn shape(b: &[u8], opts: &Options) -> Shape {
+fn shape(b: &[u8], opts: &Options<'_>) -> Shape {
     if opts.dtls {
         return Shape::DtlsRecords;
     }
@@ -81,7 +86,7 @@ fn shape(b: &[u8], opts: &Options) -> Shape {
     }
 }
 
-fn dissect_flow(flow: &Flow, opts: &Options) -> FlowView {
+fn dissect_flow(flow: &Flow, opts: &Options<'_>) -> FlowView {
     let mut view = FlowView {
         index: flow.index,
         transport: match flow.transport {
@@ -107,12 +112,33 @@ fn dissect_flow(flow: &Flow, opts: &Options) -> FlowView {
         Transport::Unknown => matches!(shape(first, opts), Shape::DtlsRecords),
     };
     let mut st = FlowState::new(dtls);
+    let mut dec = decrypt::Decryptor::new(opts.keylog);
     match (flow.transport, shape(first, opts)) {
         (Transport::Unknown, Shape::BareHandshake) => bare_handshake(first, &mut st, &mut view),
         _ if dtls => datagram::dissect(&flow.segments, &mut st, &mut view, names),
-        _ => stream::dissect(&flow.segments, &mut st, &mut view, names),
+        _ => stream::dissect(&flow.segments, &mut st, &mut view, names, &mut dec),
     }
     view.negotiated = st.negotiated.clone();
+    if dec.active() {
+        let encrypted_shown = view
+            .records
+            .iter()
+            .any(|r| r.tree.children.iter().any(|c| c.name == "encrypted_record"));
+        if dtls && encrypted_shown {
+            view.notes.push(
+                "DTLS records are not decrypted: --keylog supports TLS 1.3 over TCP only; \
+                 they are shown encrypted"
+                    .into(),
+            );
+        }
+        view.notes.append(&mut dec.notes);
+        if dec.encrypted > 0 {
+            view.notes.push(format!(
+                "key log: {} of {} encrypted records decrypted",
+                dec.decrypted, dec.encrypted
+            ));
+        }
+    }
     view
 }
 

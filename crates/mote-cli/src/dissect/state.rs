@@ -21,6 +21,11 @@ pub struct FlowState {
     /// TLS 1.3: a ServerHello (not a HelloRetryRequest) was seen, so application_data
     /// records in both directions are encrypted from now on.
     pub tls13_keys: bool,
+    /// The random of the (last) ClientHello: what a key log names the connection by.
+    pub client_random: Option<[u8; 32]>,
+    /// The ClientHello offered 0-RTT data (RFC 8446 section 4.2.10): the client's
+    /// application_data records that follow it are protected with the early traffic secret.
+    pub early_data_offered: bool,
     /// TLS 1.2: change_cipher_spec seen from [client, server].
     pub ccs: [bool; 2],
     pub negotiated: Negotiated,
@@ -37,6 +42,8 @@ impl FlowState {
             client_cid: None,
             server_cid: None,
             tls13_keys: false,
+            client_random: None,
+            early_data_offered: false,
             ccs: [false; 2],
             negotiated: Negotiated::default(),
         }
@@ -77,6 +84,14 @@ impl FlowState {
             // TLS 1.3 protects everything after ServerHello as application_data; a plaintext
             // change_cipher_spec (compatibility mode) or alert can still appear.
             return ct == ContentType::APPLICATION_DATA;
+        }
+        if from_client
+            && !self.dtls
+            && self.early_data_offered
+            && ct == ContentType::APPLICATION_DATA
+        {
+            // 0-RTT data, sent before the ServerHello arrives.
+            return true;
         }
         let d = if from_client { 0 } else { 1 };
         self.ccs[d] && ct != ContentType::CHANGE_CIPHER_SPEC

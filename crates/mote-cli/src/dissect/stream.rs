@@ -3,6 +3,7 @@
 //! depend on is known.
 
 use super::content;
+use super::decrypt::{self, Decryptor, Opened};
 use super::model::{FlowView, RecordView};
 use super::state::FlowState;
 use super::tree::{Diagnostic, Node, OffsetMap, TreeSink};
@@ -29,6 +30,7 @@ pub fn dissect(
     st: &mut FlowState,
     view: &mut FlowView,
     direction_names: [&'static str; 2],
+    dec: &mut Decryptor<'_>,
 ) {
     let mut dirs: [Dir; 2] = Default::default();
     for seg in segments {
@@ -38,7 +40,7 @@ pub fn dissect(
             continue;
         }
         dir.buf.extend_from_slice(&seg.data);
-        while let Some(rec) = frame_one(dir, view, seg, st, direction_names[d]) {
+        while let Some(rec) = frame_one(dir, view, seg, st, direction_names[d], dec) {
             view.records.push(rec);
         }
     }
@@ -76,6 +78,7 @@ fn frame_one(
     seg: &Segment,
     st: &mut FlowState,
     direction: &'static str,
+    dec: &mut Decryptor<'_>,
 ) -> Option<RecordView> {
     if dir.buf.len() < TLS_HEADER_LEN {
         return None;
@@ -132,6 +135,7 @@ fn frame_one(
         from_client,
         dir,
         st,
+        dec,
     ))
 }
 
@@ -145,6 +149,7 @@ fn dissect_record(
     from_client: bool,
     dir: &mut Dir,
     st: &mut FlowState,
+    dec: &mut Decryptor<'_>,
 ) -> RecordView {
     let mut diagnostics = Vec::new();
     let mut sink = TreeSink::new(Node::new("", None, at), OffsetMap::identity());
@@ -172,29 +177,92 @@ fn dissect_record(
             let frag_at = at + TLS_HEADER_LEN;
             let mut path = Path::new();
             path.push("record", Some(index as u16));
-            if rec.content_type != ContentType::HANDSHAKE && dir.hs.is_pending() {
+            let opened = if st.encrypted(from_client, rec.content_type) {
+                let r = decrypt::Record {
+                    bytes,
+                    index,
+                    at: frag_at,
+                    from_client,
+                };
+                dec.open(st, &r)
+            } else {
+                Opened::Skipped(None)
+            };
+            // What the record holds: the inner content type once decrypted.
+            let holds = match &opened {
+                Opened::Plain(p) => p.inner,
+                _ => rec.content_type,
+            };
+            if holds != ContentType::HANDSHAKE && dir.hs.is_pending() {
                 // RFC 8446 section 5.1: handshake messages must not be interleaved with other
-                // record types; the pending message can never complete.
-                if let Some(d) = dir.hs.incomplete(&st.context(from_client)) {
+                // record types; the pending message can never complete. (After a record that
+                // fails to decrypt, its diagnostic says it all.)
+                if let (Some(d), false) = (
+                    dir.hs.incomplete(&st.context(from_client)),
+                    matches!(opened, Opened::Failed(_)),
+                ) {
                     diagnostics.push(d);
                 }
                 dir.hs = content::Pending::default();
             }
-            let c = content::dissect_tls(
-                rec.content_type,
-                rec.fragment,
-                frag_at,
-                index,
-                &path,
-                from_client,
-                &mut dir.hs,
-                st,
-            );
+            let mut decrypted = false;
+            let mut key_note = None;
+            let c = match opened {
+                Opened::Plain(p) => {
+                    decrypted = true;
+                    let (node, c) = decrypt::dissect_opened(
+                        &p,
+                        rec.fragment.len(),
+                        frag_at,
+                        index,
+                        &path,
+                        from_client,
+                        &mut dir.hs,
+                        st,
+                    );
+                    tree.children.push(node);
+                    if let Some(note) = dec.after(from_client, &c.handshake_types) {
+                        if dir.hs.is_pending() {
+                            // RFC 8446 section 5.1: a message must not span a key change.
+                            diagnostics.push(Diagnostic {
+                                alert: "unexpected_message".into(),
+                                ..Diagnostic::other(
+                                    frag_at,
+                                    format!("record[{index}]"),
+                                    "a handshake message continues past a key change",
+                                )
+                            });
+                            dir.hs = content::Pending::default();
+                        }
+                        key_note = Some(note);
+                    }
+                    c
+                }
+                other => {
+                    let c = content::dissect_tls(
+                        rec.content_type,
+                        rec.fragment,
+                        frag_at,
+                        index,
+                        &path,
+                        from_client,
+                        &mut dir.hs,
+                        st,
+                    );
+                    match other {
+                        Opened::Skipped(Some(note)) => tree.notes.push(note),
+                        Opened::Failed(d) => diagnostics.push(d),
+                        _ => {}
+                    }
+                    c
+                }
+            };
             tree.children.extend(c.nodes);
             tree.notes.extend(c.notes);
+            tree.notes.extend(key_note);
             diagnostics.extend(c.diagnostics);
             summary = format!(
-                "{} {} {} bytes{}",
+                "{} {} {} bytes{}{}",
                 rec.content_type,
                 rec.version,
                 rec.fragment.len(),
@@ -202,7 +270,8 @@ fn dissect_record(
                     String::new()
                 } else {
                     format!(": {}", c.summary)
-                }
+                },
+                if decrypted { " (decrypted)" } else { "" }
             );
         }
     }
