@@ -15,14 +15,12 @@ mod rng;
 mod stack;
 mod uart;
 
-use core::fmt::Write;
 use cortex_m_rt::entry;
-use host::Console;
 use mote::{Client, ClientConfig, Status, UnixTime};
 use mote_crypto::rustcrypto::RustCrypto;
-use mote_wire::{CipherSuite, MaxFragmentLength, NamedGroup};
 #[cfg(feature = "cert")]
 use mote_wire::SignatureScheme;
+use mote_wire::{CipherSuite, MaxFragmentLength, NamedGroup};
 
 /// Receive buffer: one 512-byte record with its header and AEAD overhead, plus (with
 /// certificates) one certificate of the chain being read.
@@ -34,8 +32,10 @@ const RX: usize = 900;
 const TX: usize = 640;
 
 #[panic_handler]
-fn panic(info: &core::panic::PanicInfo) -> ! {
-    let _ = writeln!(Console, "mote-firmware: panic: {info}");
+fn panic(_info: &core::panic::PanicInfo) -> ! {
+    // Only the firmware's own code could panic (the engine has no reachable panics); the
+    // message would cost the formatting machinery, so it is not printed.
+    host::print("mote-firmware: panic\n");
     host::exit(false)
 }
 
@@ -53,19 +53,25 @@ fn main() -> ! {
     let peak = stack::peak(bottom);
     match result {
         Ok(o) => {
-            let _ = writeln!(
-                Console,
-                "mote-firmware: ok suite={} readings={} stack_peak={} rx_buffer={} tx_buffer={}",
-                o.suite.map(|s| s.name().unwrap_or("?")).unwrap_or("?"),
-                o.readings,
-                peak,
-                RX,
-                TX
-            );
+            host::print("mote-firmware: ok suite=");
+            host::print(o.suite.and_then(|s| s.name()).unwrap_or("?"));
+            host::print(" readings=");
+            host::print_num(u64::from(o.readings));
+            host::print(" stack_peak=");
+            host::print_num(peak as u64);
+            host::print(" rx_buffer=");
+            host::print_num(RX as u64);
+            host::print(" tx_buffer=");
+            host::print_num(TX as u64);
+            host::print("\n");
             host::exit(true)
         }
         Err(e) => {
-            let _ = writeln!(Console, "mote-firmware: failed: {e} (stack_peak={peak})");
+            host::print("mote-firmware: failed: ");
+            e.print();
+            host::print(" stack_peak=");
+            host::print_num(peak as u64);
+            host::print("\n");
             host::exit(false)
         }
     }
@@ -78,12 +84,38 @@ enum Failure {
     Closed,
 }
 
-impl core::fmt::Display for Failure {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+impl Failure {
+    /// One line without `core::fmt`: the kind of failure and the alert's code, which
+    /// `mote probe` or the RFC's table turns into words on the host.
+    fn print(&self) {
         match self {
-            Failure::Args(s) => write!(f, "bad command line: {s}"),
-            Failure::Tls(e) => write!(f, "{e}"),
-            Failure::Closed => f.write_str("the connection closed early"),
+            Failure::Args(s) => {
+                host::print("bad command line: ");
+                host::print(s);
+            }
+            Failure::Tls(e) => {
+                host::print(match e {
+                    mote::Error::Decode(_) => "peer sent a malformed message",
+                    mote::Error::Peer(_) => "peer broke the protocol",
+                    mote::Error::Incompatible(_) => "no parameters in common",
+                    #[cfg(feature = "cert")]
+                    mote::Error::Certificate(_) => "server certificate rejected",
+                    mote::Error::Crypto(_) => "cryptographic failure",
+                    mote::Error::AlertReceived(_) => "peer sent an alert",
+                    mote::Error::Api(_) => "engine misuse",
+                    mote::Error::Capacity { .. } => "a message does not fit the buffers",
+                    mote::Error::SequenceExhausted => "sequence numbers exhausted",
+                });
+                let alert = match e {
+                    mote::Error::AlertReceived(a) => Some(*a),
+                    e => e.alert(),
+                };
+                if let Some(a) = alert {
+                    host::print(" alert=");
+                    host::print_num(u64::from(a.0));
+                }
+            }
+            Failure::Closed => host::print("the connection closed early"),
         }
     }
 }
@@ -95,61 +127,99 @@ fn run(rx: &'static mut [u8], tx: &'static mut [u8]) -> Result<Outcome, Failure>
     host::arg(cmd, "seed")
         .and_then(|s| host::hex(s, &mut seed))
         .filter(|s| s.len() == 32)
-        .ok_or(Failure::Args("seed=<64 hex digits> (the emulated board has no TRNG)"))?;
-    let now: u64 = host::arg(cmd, "time").and_then(|t| t.parse().ok()).ok_or(Failure::Args("time=<unix seconds>"))?;
-    let readings: u32 = host::arg(cmd, "readings").and_then(|t| t.parse().ok()).unwrap_or(3);
+        .ok_or(Failure::Args(
+            "seed=<64 hex digits> (the emulated board has no TRNG)",
+        ))?;
+    let now: u64 = host::arg(cmd, "time")
+        .and_then(|t| t.parse().ok())
+        .ok_or(Failure::Args("time=<unix seconds>"))?;
+    let readings: u32 = host::arg(cmd, "readings")
+        .and_then(|t| t.parse().ok())
+        .unwrap_or(3);
     let mut rng = rng::SeededRng::new(&seed);
 
     let mut cfg = ClientConfig::new();
     cfg.groups = &[NamedGroup::X25519];
     cfg.max_fragment_length = Some(MaxFragmentLength::L512);
     let mut secret = [0u8; 1024];
-    let anchors: [mote_x509::TrustAnchor<'_>; 1];
     #[cfg(not(feature = "cert"))]
-    {
-        // The PSK profile: no certificate code is reachable.
-        anchors = [mote_x509::TrustAnchor::new(&[], &[])];
-        let _ = &anchors;
-        cfg.cipher_suites = &[CipherSuite::TLS_AES_128_CCM_8_SHA256];
-        let id = host::arg(cmd, "id").ok_or(Failure::Args("id=<PSK identity>"))?;
-        let psk = host::arg(cmd, "psk").and_then(|k| host::hex(k, &mut secret)).ok_or(Failure::Args("psk=<hex>"))?;
-        cfg.psk = Some(mote::ExternalPsk { identity: id.as_bytes(), key: psk, hash: mote_crypto::HashAlgorithm::Sha256 });
-        cfg.psk_only = true;
-    }
+    configure_psk(&mut cfg, cmd, &mut secret)?;
     #[cfg(feature = "cert")]
-    {
-        cfg.cipher_suites = &[CipherSuite::TLS_AES_128_GCM_SHA256];
-        cfg.signature_schemes = &[SignatureScheme::ECDSA_SECP256R1_SHA256];
-        let der = host::arg(cmd, "ca").and_then(|c| host::hex(c, &mut secret)).ok_or(Failure::Args("ca=<DER hex>"))?;
-        anchors = [mote_x509::TrustAnchor::from_cert(der).map_err(|_| Failure::Args("ca: not a certificate"))?];
-        let name = host::arg(cmd, "name").ok_or(Failure::Args("name=<server name>"))?;
-        cfg.server_name = Some(name);
-        cfg.server_auth = Some(mote_x509::ServerAuth::Chain { anchors: &anchors, name: mote_x509::ServerName::parse(name) });
-    }
+    let anchors = [anchor(cmd, &mut secret)?];
+    #[cfg(feature = "cert")]
+    configure_cert(&mut cfg, cmd, &anchors)?;
 
     let uart = uart::Uart::uart0();
-    let mut c = Client::new(RustCrypto, &cfg, &mut rng, UnixTime::from_secs(now), rx, tx).map_err(Failure::Tls)?;
+    let mut c = Client::new(RustCrypto, &cfg, &mut rng, UnixTime::from_secs(now), rx, tx)
+        .map_err(Failure::Tls)?;
     pump(&mut c, &uart, &mut rng, |c| c.status() == Status::Connected)?;
     let suite = c.negotiated().suite;
     let mut sent = 0;
-    let mut buf = [0u8; 128];
     for i in 0..readings {
-        let mut w = Cursor { buf: &mut buf, len: 0 };
-        let _ = write!(
-            w,
-            "[{{\"bn\":\"urn:dev:mote:qemu:\",\"n\":\"temperature\",\"u\":\"Cel\",\"v\":{}.{},\"t\":{}}}]\n",
-            21 + i / 10,
-            i % 10,
-            now + u64::from(i)
-        );
-        let n = w.len;
-        c.write(&buf[..n]).map_err(Failure::Tls)?;
+        let mut line = Line::default();
+        line.push(b"[{\"bn\":\"urn:dev:mote:qemu:\",\"n\":\"temperature\",\"u\":\"Cel\",\"v\":21.");
+        line.num(u64::from(i % 10));
+        line.push(b",\"t\":");
+        line.num(now + u64::from(i));
+        line.push(b"}]\n");
+        c.write(line.bytes()).map_err(Failure::Tls)?;
         pump(&mut c, &uart, &mut rng, |c| c.transmit().is_empty())?;
         sent += 1;
     }
     c.close();
     pump(&mut c, &uart, &mut rng, |c| c.transmit().is_empty())?;
-    Ok(Outcome { suite, readings: sent })
+    Ok(Outcome {
+        suite,
+        readings: sent,
+    })
+}
+
+/// The PSK profile: no certificate code is compiled in.
+#[cfg(not(feature = "cert"))]
+fn configure_psk<'a>(
+    cfg: &mut ClientConfig<'a>,
+    cmd: &'a str,
+    secret: &'a mut [u8],
+) -> Result<(), Failure> {
+    cfg.cipher_suites = &[CipherSuite::TLS_AES_128_CCM_8_SHA256];
+    let id = host::arg(cmd, "id").ok_or(Failure::Args("id=<PSK identity>"))?;
+    let psk = host::arg(cmd, "psk")
+        .and_then(|k| host::hex(k, secret))
+        .ok_or(Failure::Args("psk=<hex>"))?;
+    cfg.psk = Some(mote::ExternalPsk {
+        identity: id.as_bytes(),
+        key: psk,
+        hash: mote_crypto::HashAlgorithm::Sha256,
+    });
+    cfg.psk_only = true;
+    Ok(())
+}
+
+/// The trust anchor given on the command line (`ca=<DER hex>`).
+#[cfg(feature = "cert")]
+fn anchor<'a>(cmd: &'a str, secret: &'a mut [u8]) -> Result<mote_x509::TrustAnchor<'a>, Failure> {
+    let der = host::arg(cmd, "ca")
+        .and_then(|c| host::hex(c, secret))
+        .ok_or(Failure::Args("ca=<DER hex>"))?;
+    mote_x509::TrustAnchor::from_cert(der).map_err(|_| Failure::Args("ca: not a certificate"))
+}
+
+/// The certificate profile: an ECDSA P-256 chain to the anchor, checked against `name=`.
+#[cfg(feature = "cert")]
+fn configure_cert<'a>(
+    cfg: &mut ClientConfig<'a>,
+    cmd: &'a str,
+    anchors: &'a [mote_x509::TrustAnchor<'a>],
+) -> Result<(), Failure> {
+    cfg.cipher_suites = &[CipherSuite::TLS_AES_128_GCM_SHA256];
+    cfg.signature_schemes = &[SignatureScheme::ECDSA_SECP256R1_SHA256];
+    let name = host::arg(cmd, "name").ok_or(Failure::Args("name=<server name>"))?;
+    cfg.server_name = Some(name);
+    cfg.server_auth = Some(mote_x509::ServerAuth::Chain {
+        anchors,
+        name: mote_x509::ServerName::parse(name),
+    });
+    Ok(())
 }
 
 /// Moves bytes between the engine and the UART until `done`.
@@ -184,18 +254,43 @@ fn pump(
     }
 }
 
-/// `core::fmt::Write` into a byte buffer.
-struct Cursor<'b> {
-    buf: &'b mut [u8],
+/// A reading being built, without `core::fmt`.
+struct Line {
+    buf: [u8; 128],
     len: usize,
 }
 
-impl Write for Cursor<'_> {
-    fn write_str(&mut self, s: &str) -> core::fmt::Result {
-        let end = self.len + s.len();
-        let dst = self.buf.get_mut(self.len..end).ok_or(core::fmt::Error)?;
-        dst.copy_from_slice(s.as_bytes());
-        self.len = end;
-        Ok(())
+impl Default for Line {
+    fn default() -> Self {
+        Line {
+            buf: [0; 128],
+            len: 0,
+        }
+    }
+}
+
+impl Line {
+    fn push(&mut self, b: &[u8]) {
+        let n = b.len().min(self.buf.len() - self.len);
+        self.buf[self.len..self.len + n].copy_from_slice(&b[..n]);
+        self.len += n;
+    }
+
+    fn num(&mut self, mut n: u64) {
+        let mut d = [0u8; 20];
+        let mut i = d.len();
+        loop {
+            i -= 1;
+            d[i] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        self.push(&d[i..]);
+    }
+
+    fn bytes(&self) -> &[u8] {
+        &self.buf[..self.len]
     }
 }

@@ -235,16 +235,20 @@ impl<'a, 's> Reader<'a, 's> {
         let b = self.take(name, T::WIDTH)?;
         let v = b.iter().fold(0u64, |acc, &x| (acc << 8) | u64::from(x));
         let c = T::from_u64(v);
-        self.report(
-            name,
-            at,
-            T::WIDTH,
-            Value::Code {
-                value: v,
-                width: T::WIDTH as u8,
-                name: c.name(),
-            },
-        );
+        // Names are looked up only for a sink, so a device that parses without one does not
+        // link the registries' name tables.
+        if self.sink.is_some() {
+            self.report(
+                name,
+                at,
+                T::WIDTH,
+                Value::Code {
+                    value: v,
+                    width: T::WIDTH as u8,
+                    name: c.name(),
+                },
+            );
+        }
         Ok(c)
     }
 

@@ -30,6 +30,7 @@ impl<'b> RxBuf<'b> {
         RxBuf { buf, hs: 0, end: 0 }
     }
 
+    #[cfg_attr(not(feature = "x509"), allow(dead_code))]
     pub fn capacity(&self) -> usize {
         self.buf.len()
     }

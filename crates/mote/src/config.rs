@@ -76,6 +76,7 @@ pub struct ClientConfig<'a> {
     /// How the server proves who it is: a certificate chain to trust anchors with the name
     /// to match, a pinned SPKI hash, or an RFC 7250 raw public key. `None` only with
     /// `psk_only`.
+    #[cfg(feature = "x509")]
     pub server_auth: Option<mote_x509::ServerAuth<'a>>,
     pub psk: Option<ExternalPsk<'a>>,
     /// With a PSK: psk_dhe_ke (forward secrecy, the default) or psk_ke (cheapest).
@@ -124,6 +125,7 @@ impl<'a> ClientConfig<'a> {
             groups: &[NamedGroup::X25519, NamedGroup::SECP256R1],
             signature_schemes: &DEFAULT_SCHEMES,
             server_name: None,
+            #[cfg(feature = "x509")]
             server_auth: None,
             psk: None,
             psk_modes: &[PskKeyExchangeMode::PSK_DHE_KE],

@@ -63,6 +63,7 @@ pub enum Error {
     Peer(PeerMisbehaved),
     Incompatible(Incompatible),
     /// The peer's certificate (or pinned key) did not check out.
+    #[cfg(feature = "x509")]
     Certificate(mote_x509::X509Error),
     /// A local cryptographic failure (RNG, unsupported algorithm).
     Crypto(CryptoError),
@@ -114,6 +115,7 @@ impl Error {
             },
             Error::Incompatible(Incompatible::Version) => A::PROTOCOL_VERSION,
             Error::Incompatible(Incompatible::NoCommonParameters(_)) => A::HANDSHAKE_FAILURE,
+            #[cfg(feature = "x509")]
             Error::Certificate(e) => e.alert(),
             Error::Crypto(CryptoError::BadTag) => A::BAD_RECORD_MAC,
             Error::Crypto(CryptoError::BadSignature) => A::DECRYPT_ERROR,
@@ -161,6 +163,7 @@ impl fmt::Display for Error {
             Error::Incompatible(Incompatible::NoCommonParameters(what)) => {
                 write!(f, "no {what} in common")
             }
+            #[cfg(feature = "x509")]
             Error::Certificate(e) => write!(f, "server certificate rejected: {e}"),
             Error::Crypto(e) => write!(f, "cryptographic failure: {e:?}"),
             Error::AlertReceived(a) => write!(f, "peer sent alert {a}: {}", a.meaning()),

@@ -1,5 +1,7 @@
-//! The transcript hash (RFC 8446 section 4.4.1). Before ServerHello the hash is not known,
-//! so both SHA-256 and SHA-384 run; ServerHello picks one.
+//! The transcript hash (RFC 8446 section 4.4.1). Before ServerHello the hash is not known:
+//! when the offered suites use both SHA-256 and SHA-384, both run and ServerHello picks one;
+//! when they all use one hash (the usual case on a device) only that one runs, and the other
+//! is never linked.
 
 use mote_crypto::{Digest, Hash, HashAlgorithm, Provider};
 use mote_wire::HandshakeType;
@@ -10,8 +12,15 @@ pub enum Transcript<H: Hash> {
 }
 
 impl<H: Hash> Transcript<H> {
-    pub fn new<P: Provider<Hash = H>>(p: &P) -> Self {
-        Transcript::Both(p.hash(HashAlgorithm::Sha256), p.hash(HashAlgorithm::Sha384))
+    /// A transcript for hellos whose suites (and PSK) use `sha256` and/or `sha384`.
+    pub fn new<P: Provider<Hash = H>>(p: &P, sha256: bool, sha384: bool) -> Self {
+        match (sha256, sha384) {
+            (true, true) => {
+                Transcript::Both(p.hash(HashAlgorithm::Sha256), p.hash(HashAlgorithm::Sha384))
+            }
+            (false, true) => Transcript::One(p.hash(HashAlgorithm::Sha384)),
+            _ => Transcript::One(p.hash(HashAlgorithm::Sha256)),
+        }
     }
 
     pub fn update(&mut self, data: &[u8]) {

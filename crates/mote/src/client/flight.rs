@@ -18,6 +18,7 @@ use mote_wire::{ExtensionType, HandshakeType, KeyUpdateRequest, List, Writer};
 use subtle::ConstantTimeEq;
 
 /// The context string of CertificateVerify signatures (RFC 8446 section 4.4.3).
+#[cfg(feature = "x509")]
 pub(crate) const SERVER_CV_CONTEXT: &[u8] = b"TLS 1.3, server CertificateVerify";
 pub(crate) const CLIENT_CV_CONTEXT: &[u8] = b"TLS 1.3, client CertificateVerify";
 
@@ -79,6 +80,7 @@ impl<P: Provider> Core<'_, '_, P> {
                 (ExtensionType::EARLY_DATA, ExtensionBody::Empty) if self.early_active => {
                     self.neg.early_data_accepted = true;
                 }
+                #[cfg(feature = "x509")]
                 (ExtensionType::SERVER_CERTIFICATE_TYPE, ExtensionBody::CertificateType(t)) => {
                     self.accept_server_cert_type(t)?;
                 }
@@ -131,6 +133,7 @@ impl<P: Provider> Core<'_, '_, P> {
         Ok(k)
     }
 
+    #[cfg(feature = "x509")]
     pub(crate) fn on_certificate_verify(
         &mut self,
         k: Keys,

@@ -8,7 +8,12 @@ use crate::record_layer::tls13::Protector;
 use crate::transcript::Transcript;
 use mote_crypto::{CryptoError, Digest, KeyExchange, Provider, Rng, SuiteInfo, MAX_SHARED_SECRET};
 use mote_wire::extensions::ExtensionBody;
-use mote_wire::handshake::{parse_handshake, HandshakeMessage, ServerHello};
+#[cfg(feature = "x509")]
+use mote_wire::handshake::CertificateVerify;
+use mote_wire::handshake::{
+    CertificateRequest, EncryptedExtensions, Finished, HandshakeMessage, KeyUpdate,
+    NewSessionTicket, ServerHello,
+};
 use mote_wire::{
     CipherSuite, ContentType, Context, ExtensionType, HandshakeType, NamedGroup, ProtocolVersion,
     PskKeyExchangeMode, Reader,
@@ -74,6 +79,7 @@ pub(crate) struct Keys {
     pub psk: bool,
     pub cert_request: bool,
     /// The server's end-entity public key (DER SubjectPublicKeyInfo), once verified.
+    #[cfg(feature = "x509")]
     pub server_key: super::verify::ServerKey,
 }
 
@@ -233,16 +239,17 @@ impl<'a, P: Provider> Core<'a, '_, P> {
             cert_type: self.server_cert_type,
             ..Context::TLS13
         };
-        let (_, m) = parse_handshake(&mut Reader::new(msg), &ctx)?;
+        let got = HandshakeType(msg[0]);
         let unexpected = |expected: &'static str| -> Error {
-            PeerMisbehaved::UnexpectedMessage {
-                expected,
-                got: HandshakeType(msg[0]),
-            }
-            .into()
+            PeerMisbehaved::UnexpectedMessage { expected, got }.into()
         };
-        let (next, keys_changed) = match (state, m) {
-            (State::WaitServerHello(h), HandshakeMessage::ServerHello(sh)) => {
+        // Only the message the state expects is parsed: the type is checked first, then
+        // that message's own parser runs. Besides refusing the unexpected early, this keeps
+        // the parsers of messages a client never receives out of a device's flash.
+        type T = HandshakeType;
+        let (next, keys_changed) = match (state, got) {
+            (State::WaitServerHello(h), T::SERVER_HELLO) => {
+                let sh = parse_as(msg, &ctx, ServerHello::parse)?;
                 if sh.is_hello_retry_request() {
                     let rng = rng.take().ok_or_else(|| unexpected("ServerHello"))?;
                     (
@@ -257,35 +264,56 @@ impl<'a, P: Provider> Core<'a, '_, P> {
                 }
             }
             (State::WaitServerHello(_), _) => return Err(unexpected("ServerHello")),
-            (State::WaitEncryptedExtensions(k), HandshakeMessage::EncryptedExtensions(ee)) => {
+            (State::WaitEncryptedExtensions(k), T::ENCRYPTED_EXTENSIONS) => {
+                let ee = parse_as(msg, &ctx, EncryptedExtensions::parse)?;
                 self.on_encrypted_extensions(&ee, msg)?;
                 if k.psk {
                     (State::WaitFinished(k), false)
-                } else {
+                } else if cfg!(feature = "x509") {
                     (State::WaitCertificateOrRequest(k), false)
+                } else {
+                    return Err(Error::Incompatible(Incompatible::NoCommonParameters(
+                        "PSK (certificates are not compiled in)",
+                    )));
                 }
             }
             (State::WaitEncryptedExtensions(_), _) => {
                 return Err(unexpected("EncryptedExtensions"))
             }
-            (State::WaitCertificateOrRequest(k), HandshakeMessage::CertificateRequest(cr)) => (
-                State::WaitCertificate(self.on_certificate_request(k, &cr, msg)?),
-                false,
-            ),
+            (State::WaitCertificateOrRequest(k), T::CERTIFICATE_REQUEST) => {
+                let cr = parse_as(msg, &ctx, CertificateRequest::parse)?;
+                (
+                    State::WaitCertificate(self.on_certificate_request(k, &cr, msg)?),
+                    false,
+                )
+            }
             (State::WaitCertificateOrRequest(_), _) => {
                 return Err(unexpected("Certificate or CertificateRequest"))
             }
             (State::WaitCertificate(_), _) => return Err(unexpected("Certificate")),
-            (State::WaitCertificateVerify(k), HandshakeMessage::CertificateVerify(cv)) => (
-                State::WaitFinished(self.on_certificate_verify(k, &cv, msg)?),
-                false,
-            ),
+            #[cfg(feature = "x509")]
+            (State::WaitCertificateVerify(k), T::CERTIFICATE_VERIFY) => {
+                let cv = parse_as(msg, &ctx, CertificateVerify::parse)?;
+                (
+                    State::WaitFinished(self.on_certificate_verify(k, &cv, msg)?),
+                    false,
+                )
+            }
             (State::WaitCertificateVerify(_), _) => return Err(unexpected("CertificateVerify")),
-            (State::WaitFinished(k), HandshakeMessage::Finished(f)) => {
+            (State::WaitFinished(k), T::FINISHED) => {
+                let f = parse_as(msg, &ctx, Finished::parse)?;
                 (State::Connected(self.on_finished(k, &f, msg)?), true)
             }
             (State::WaitFinished(_), _) => return Err(unexpected("Finished")),
-            (State::Connected(a), m) => self.post_handshake(a, m, msg)?,
+            (State::Connected(a), T::NEW_SESSION_TICKET) => {
+                let m = parse_as(msg, &ctx, NewSessionTicket::parse)?;
+                self.post_handshake(a, HandshakeMessage::NewSessionTicket(m), msg)?
+            }
+            (State::Connected(a), T::KEY_UPDATE) => {
+                let m = parse_as(msg, &ctx, KeyUpdate::parse)?;
+                self.post_handshake(a, HandshakeMessage::KeyUpdate(m), msg)?
+            }
+            (State::Connected(_), _) => return Err(unexpected("NewSessionTicket or KeyUpdate")),
             (State::Closed, _) | (State::Failed, _) => return Err(unexpected("nothing")),
         };
         self.state = next;
@@ -492,6 +520,7 @@ impl<'a, P: Provider> Core<'a, '_, P> {
             suite,
             psk,
             cert_request: false,
+            #[cfg(feature = "x509")]
             server_key: super::verify::ServerKey::none(),
         })
     }
@@ -535,4 +564,30 @@ fn binder<P: Provider>(
     let mut h = t.fork(k.hash);
     h.update(truncated_hello);
     finished_verify_data(p, k.hash, key.as_bytes(), h.finish().as_bytes())
+}
+
+/// Parses a whole handshake message `msg` whose type was already checked, with `body`
+/// reading the body: the same paths and errors as `mote_wire::handshake::parse_handshake`
+/// (`handshake.length`, `handshake.<message>....`), without linking every message's parser.
+fn parse_as<'m, T>(
+    msg: &'m [u8],
+    ctx: &Context,
+    body: fn(&mut Reader<'m, '_>, &Context) -> Result<T, mote_wire::DecodeError>,
+) -> Result<T, Error> {
+    let mut r = Reader::new(msg);
+    let t = HandshakeType(msg[0]);
+    let v = r.node("handshake", None, |r| {
+        let _ = r.code::<HandshakeType>("msg_type")?;
+        let len_at = r.offset();
+        let len = r.length("length", mote_wire::Len::U24)?;
+        r.limited(len, "length", len_at, |r| {
+            r.node(t.name().unwrap_or("unknown"), None, |r| {
+                let v = body(r, ctx)?;
+                r.expect_end("")?;
+                Ok(v)
+            })
+        })
+    })?;
+    r.expect_end("")?;
+    Ok(v)
 }

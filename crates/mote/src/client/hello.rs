@@ -9,8 +9,8 @@ use mote_wire::extensions::{
 };
 use mote_wire::handshake::{emit_handshake_tls, ClientHello, HandshakeMessage};
 use mote_wire::{
-    CertificateType, CipherSuite, CompressionMethod, ExtensionType, HandshakeType, List,
-    NamedGroup, ProtocolVersion, PskKeyExchangeMode, Writer,
+    CipherSuite, CompressionMethod, ExtensionType, HandshakeType, List, NamedGroup,
+    ProtocolVersion, PskKeyExchangeMode, Writer,
 };
 
 /// The most extensions a ClientHello of ours carries (including configured extras).
@@ -151,8 +151,12 @@ fn write_hello(
             body: ExtensionBody::ProtocolNameList(List::Items(&alpn[..n_alpn])),
         });
     }
-    let raw_key = [CertificateType::RAW_PUBLIC_KEY];
-    if cfg.server_auth.map(|a| a.certificate_type()) == Some(CertificateType::RAW_PUBLIC_KEY) {
+    #[cfg(feature = "x509")]
+    let raw_key = [mote_wire::CertificateType::RAW_PUBLIC_KEY];
+    #[cfg(feature = "x509")]
+    if cfg.server_auth.map(|a| a.certificate_type())
+        == Some(mote_wire::CertificateType::RAW_PUBLIC_KEY)
+    {
         // RFC 7250 section 4.1: offer only raw public keys when that is all we accept.
         push!(Extension {
             typ: ExtensionType::SERVER_CERTIFICATE_TYPE,

@@ -7,11 +7,13 @@
 //! the engine wants next. The engine never blocks, allocates, reads a clock or an RNG of its
 //! own: time and randomness are arguments.
 
+#[cfg(feature = "x509")]
 mod cert_stream;
 mod flight;
 mod handshake;
 mod hello;
 mod records;
+#[cfg(feature = "x509")]
 mod verify;
 
 use crate::buffers::{RxBuf, TxBuf};
@@ -45,7 +47,9 @@ pub(crate) enum State<P: Provider> {
     WaitServerHello(handshake::Hello<P>),
     WaitEncryptedExtensions(handshake::Keys),
     WaitCertificateOrRequest(handshake::Keys),
+    #[cfg_attr(not(feature = "x509"), allow(dead_code))]
     WaitCertificate(handshake::Keys),
+    #[cfg_attr(not(feature = "x509"), allow(dead_code))]
     WaitCertificateVerify(handshake::Keys),
     WaitFinished(handshake::Keys),
     Connected(handshake::AppSecrets),
@@ -80,6 +84,7 @@ pub(crate) struct Core<'a, 'b, P: Provider> {
     pub(crate) sent_ccs: bool,
     pub(crate) sent_close: bool,
     /// The server's Certificate message being read as it arrives.
+    #[cfg(feature = "x509")]
     pub(crate) cert_stream: Option<cert_stream::CertStream<'a>>,
     /// The certificate type the server sends (RFC 7250), from EncryptedExtensions.
     pub(crate) server_cert_type: mote_wire::CertificateType,
@@ -121,7 +126,11 @@ impl<'a, 'b, P: Provider> Client<'a, 'b, P> {
         if cfg.cipher_suites.is_empty() {
             return Err(Error::Api(ApiMisuse::BadConfig("no cipher suites")));
         }
-        if cfg.server_auth.is_none() && !cfg.psk_only {
+        #[cfg(feature = "x509")]
+        let no_auth = cfg.server_auth.is_none();
+        #[cfg(not(feature = "x509"))]
+        let no_auth = true;
+        if no_auth && !cfg.psk_only {
             return Err(Error::Api(ApiMisuse::BadConfig(
                 "no server authentication: give trust anchors, a pin or a raw key, or use a PSK only",
             )));
@@ -144,7 +153,20 @@ impl<'a, 'b, P: Provider> Client<'a, 'b, P> {
             (None, Some(m)) => m.bytes().unwrap_or(1 << 14),
             (None, None) => 1 << 14,
         };
-        let transcript = Transcript::new(&p);
+        // The hashes the offered suites (and a PSK) need: a configuration with only SHA-256
+        // suites never runs, or links, SHA-384.
+        let uses = |h: mote_crypto::HashAlgorithm| {
+            cfg.cipher_suites
+                .iter()
+                .filter_map(|s| SuiteInfo::of(*s))
+                .any(|i| i.hash == h)
+                || cfg.psk.is_some_and(|k| k.hash == h)
+        };
+        let transcript = Transcript::new(
+            &p,
+            uses(mote_crypto::HashAlgorithm::Sha256),
+            uses(mote_crypto::HashAlgorithm::Sha384),
+        );
         let mut c = Core {
             p,
             cfg,
@@ -162,6 +184,7 @@ impl<'a, 'b, P: Provider> Client<'a, 'b, P> {
             client_auth_schemes: false,
             client_random: [0; 32],
             server_cert_type: mote_wire::CertificateType::X509,
+            #[cfg(feature = "x509")]
             cert_stream: None,
             now_ms: now.as_millis(),
             early_active: false,

@@ -123,10 +123,11 @@ impl<P: Provider> Client<'_, '_, P> {
     /// arrives, certificate by certificate.
     fn handshake(&mut self, rng: &mut Option<&mut dyn Rng>) -> Result<(), Error> {
         loop {
-            let Some(&first) = self.rx.handshake_bytes().first() else {
+            let Some(&_first) = self.rx.handshake_bytes().first() else {
                 return Ok(());
             };
-            if self.c.streams_certificate(first) {
+            #[cfg(feature = "x509")]
+            if self.c.streams_certificate(_first) {
                 let cap = self.rx.capacity();
                 let n = self.c.stream_certificate(self.rx.handshake_bytes(), cap)?;
                 if n == 0 {
