@@ -1,3 +1,4 @@
+pub mod bridge;
 pub mod client_args;
 pub mod dissect;
 pub mod input;

@@ -49,6 +49,9 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         keylog: Option<String>,
     },
+    /// Relay a board's serial line (a device, or tcp:HOST:PORT as QEMU offers it) to a TCP
+    /// server, or with --udp SLIP frames to UDP datagrams; --capture records it as pcapng.
+    Bridge(mote_cli::bridge::BridgeArgs),
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -72,6 +75,7 @@ fn main() -> ExitCode {
             json,
             keylog,
         } => run_dissect(&input, format, dtls, json, keylog.as_deref()),
+        Command::Bridge(args) => mote_cli::bridge::run(&args),
     }
 }
 

@@ -96,9 +96,10 @@ fn openssl_tls13_kdf() {
         }
         let alg = match f.get("Ctrl.digest") {
             Some(&"SHA2-256") => HashAlgorithm::Sha256,
-            Some(&"SHA2-384") => HashAlgorithm::Sha384,
+            Some(&"SHA2-384") if HashAlgorithm::Sha384.compiled_in() => HashAlgorithm::Sha384,
             _ => {
-                // SHA512-256, SHAKE-256 and the control-error cases: not TLS 1.3 hashes.
+                // SHA512-256, SHAKE-256 and the control-error cases: not TLS 1.3 hashes
+                // (and SHA-384 when feature `sha384` is off).
                 skipped += 1;
                 continue;
             }
@@ -142,5 +143,10 @@ fn openssl_tls13_kdf() {
         }
     }
     println!("openssl tls13 kdf: {extract} extract, {expand} expand-label, {skipped} skipped");
-    assert!(extract > 100 && expand > 300);
+    // About half the vectors are SHA-384 (153 extract, 408 expand-label in all).
+    if HashAlgorithm::Sha384.compiled_in() {
+        assert!(extract > 100 && expand > 300);
+    } else {
+        assert!(extract > 50 && expand > 150);
+    }
 }

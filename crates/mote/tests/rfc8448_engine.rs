@@ -108,11 +108,8 @@ const GROUPS: [G; 9] = [
     G::FFDHE6144,
     G::FFDHE8192,
 ];
-const EXTRAS_S3: [(E, &[u8]); 3] = [
-    (E::RENEGOTIATION_INFO, &[0]),
-    (E::SESSION_TICKET, &[]),
-    (E::PSK_KEY_EXCHANGE_MODES, &[1, 1]),
-];
+// psk_key_exchange_modes comes from the engine itself here: a ticket store is configured.
+const EXTRAS_S3: [(E, &[u8]); 2] = [(E::RENEGOTIATION_INFO, &[0]), (E::SESSION_TICKET, &[])];
 const ORDER: [E; 12] = [
     E::SERVER_NAME,
     E::RENEGOTIATION_INFO,

@@ -6,6 +6,32 @@
 //!
 //! Everything is `no_std` and heap-free except RSA verification (feature `alloc`).
 //!
+//! # Features
+//!
+//! Feature `rustcrypto` alone builds SHA-256, HMAC-SHA256 and HKDF-SHA256; each algorithm
+//! is added by its own feature, and its crate is not even compiled without it:
+//!
+//! | feature | adds |
+//! |---|---|
+//! | `sha384` | SHA-384, HMAC-SHA384, HKDF-SHA384 (and AES-256-GCM, with `aes-gcm`) |
+//! | `aes-gcm` | AES-128-GCM |
+//! | `aes-ccm` | AES-128-CCM and AES-128-CCM_8 |
+//! | `chacha20poly1305` | ChaCha20-Poly1305 |
+//! | `x25519` | the x25519 group |
+//! | `p256` | the secp256r1 group, `ecdsa_secp256r1_sha256` and `EcdsaP256Signer` |
+//! | `ed25519` | `ed25519` and `Ed25519Signer` |
+//! | `alloc` | the RSA schemes (needs an allocator) |
+//! | `all` | all of the above but `alloc` (with `rustcrypto`: the default) |
+//!
+//! What is compiled out behaves as an algorithm this provider does not implement:
+//! [`Provider::aead`], [`Provider::key_exchange`], [`Provider::verify`] and
+//! [`Provider::verify_prehashed`] return [`CryptoError::Unsupported`], and
+//! [`Provider::supports_group`] and [`Provider::supports_signature`] say `false`. The
+//! suites whose AEAD or hash is compiled out have no [`SuiteInfo`](crate::SuiteInfo), so an
+//! engine neither offers nor accepts them. The hash entry points cannot fail: without
+//! `sha384` they answer SHA-384 requests with SHA-256 and `hkdf_expand` returns
+//! `Unsupported` (see [`RustCrypto::hash`]).
+//!
 //! # Policies
 //!
 //! - **Key exchange.** x25519 shares are 32 bytes; P-256 shares are 65-byte uncompressed
@@ -37,13 +63,17 @@ mod rng;
 #[cfg(feature = "alloc")]
 mod rsa;
 mod sig;
+#[cfg(any(feature = "p256", feature = "ed25519"))]
 mod signer;
 
 pub use aead::RcAead;
 pub use hash::RcHash;
 pub use kx::RcKx;
 pub use rng::{InfallibleRng, RngAdapter, RngError};
-pub use signer::{EcdsaP256Signer, Ed25519Signer};
+#[cfg(feature = "p256")]
+pub use signer::EcdsaP256Signer;
+#[cfg(feature = "ed25519")]
+pub use signer::Ed25519Signer;
 
 use crate::suites::{AeadAlgorithm, HashAlgorithm};
 use crate::traits::{CryptoError, Digest, Provider, Rng};
@@ -58,6 +88,15 @@ impl Provider for RustCrypto {
     type Aead = RcAead;
     type KeyExchange = RcKx;
 
+    /// A fresh hash of `alg`.
+    ///
+    /// Without feature `sha384`, `HashAlgorithm::Sha384` gives a **SHA-256** state (its
+    /// [`Hash::algorithm`](crate::Hash::algorithm) says `Sha256`, and its digest is 32 bytes,
+    /// which no SHA-384 length check accepts). `hmac` and `hkdf_extract`, which cannot fail
+    /// either, likewise compute HMAC-SHA256 then; `hkdf_expand` returns `Unsupported`, so no
+    /// TLS 1.3 secret is ever derived from them. A correct engine never asks:
+    /// [`SuiteInfo::of`](crate::SuiteInfo::of) returns `None` for every SHA-384 suite in
+    /// that build.
     fn hash(&self, alg: HashAlgorithm) -> RcHash {
         RcHash::new(alg)
     }

@@ -4,13 +4,13 @@
 use super::sig::{Signed, RSA_ENCRYPTION};
 use crate::traits::CryptoError;
 use mote_wire::SignatureScheme;
-use p256::pkcs8::spki::SubjectPublicKeyInfoRef;
 use rsa::pkcs8::AssociatedOid;
 use rsa::signature::hazmat::PrehashVerifier;
 use rsa::signature::Verifier;
 use rsa::{pkcs1v15, pss, PublicKey as RsaPublicKey};
 use sha2::digest::FixedOutputReset;
 use sha2::{Digest, Sha256, Sha384, Sha512};
+use spki::SubjectPublicKeyInfoRef;
 
 /// Verifies an `rsa_pkcs1_*` or `rsa_pss_rsae_*` signature; the key must be rsaEncryption
 /// (another algorithm is `BadSignature`: see the provider's policy).

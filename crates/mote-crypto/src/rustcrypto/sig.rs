@@ -1,20 +1,29 @@
-//! Signature verification from a DER SubjectPublicKeyInfo: ECDSA P-256 (`p256`), Ed25519
-//! (`ed25519-dalek`) and, with feature `alloc`, RSA (`rsa`, in the `rsa` module).
+//! Signature verification from a DER SubjectPublicKeyInfo: ECDSA P-256 (`p256`, feature
+//! `p256`), Ed25519 (`ed25519-dalek`, feature `ed25519`) and, with feature `alloc`, RSA
+//! (`rsa`, in the `rsa` module). A scheme compiled out is `Unsupported`.
 
 use crate::traits::CryptoError;
 use mote_wire::SignatureScheme;
+#[cfg(feature = "p256")]
 use p256::ecdsa::signature::hazmat::PrehashVerifier;
+#[cfg(feature = "p256")]
 use p256::ecdsa::signature::Verifier;
-use p256::pkcs8::der::asn1::ObjectIdentifier;
-use p256::pkcs8::der::Decode;
-use p256::pkcs8::spki::SubjectPublicKeyInfoRef;
+#[cfg(any(feature = "p256", feature = "ed25519", feature = "alloc"))]
+use spki::der::Decode;
+#[cfg(any(feature = "p256", feature = "ed25519", feature = "alloc"))]
+use spki::ObjectIdentifier;
+#[cfg(any(feature = "p256", feature = "ed25519", feature = "alloc"))]
+use spki::SubjectPublicKeyInfoRef;
 
 /// id-ecPublicKey (RFC 5480 section 2.1.1).
+#[cfg(feature = "p256")]
 pub(super) const ID_EC_PUBLIC_KEY: ObjectIdentifier =
     ObjectIdentifier::new_unwrap("1.2.840.10045.2.1");
 /// secp256r1 / prime256v1 (RFC 5480 section 2.1.1.1).
+#[cfg(feature = "p256")]
 pub(super) const SECP256R1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.3.1.7");
 /// id-Ed25519 (RFC 8410 section 3).
+#[cfg(feature = "ed25519")]
 pub(super) const ID_ED25519: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.101.112");
 /// rsaEncryption (RFC 3279 section 2.3.1).
 #[cfg(feature = "alloc")]
@@ -23,6 +32,8 @@ pub(super) const RSA_ENCRYPTION: ObjectIdentifier =
 
 /// What a signature is checked over.
 #[derive(Clone, Copy)]
+// Only ECDSA and RSA read a digest (and nothing reads anything with no signature feature).
+#[cfg_attr(not(any(feature = "p256", feature = "alloc")), allow(dead_code))]
 pub(super) enum Signed<'a> {
     /// The message itself.
     Message(&'a [u8]),
@@ -30,10 +41,14 @@ pub(super) enum Signed<'a> {
     Digest(&'a [u8]),
 }
 
-/// Whether the provider verifies `scheme`.
+/// Whether the provider verifies `scheme`: ECDSA P-256 with feature `p256`, Ed25519 with
+/// `ed25519`, RSA PKCS #1 v1.5 and PSS (rsaEncryption keys) with `alloc`.
 pub(super) fn supported(scheme: SignatureScheme) -> bool {
     match scheme {
-        SignatureScheme::ECDSA_SECP256R1_SHA256 | SignatureScheme::ED25519 => true,
+        #[cfg(feature = "p256")]
+        SignatureScheme::ECDSA_SECP256R1_SHA256 => true,
+        #[cfg(feature = "ed25519")]
+        SignatureScheme::ED25519 => true,
         #[cfg(feature = "alloc")]
         SignatureScheme::RSA_PKCS1_SHA256
         | SignatureScheme::RSA_PKCS1_SHA384
@@ -47,6 +62,7 @@ pub(super) fn supported(scheme: SignatureScheme) -> bool {
 
 /// Verifies `signature` by the key in `spki` under `scheme`. See the module docs of
 /// [`rustcrypto`](super) for which failure is which error.
+#[cfg(any(feature = "p256", feature = "ed25519", feature = "alloc"))]
 pub(super) fn verify(
     scheme: SignatureScheme,
     spki: &[u8],
@@ -63,7 +79,9 @@ pub(super) fn verify(
     // `from_der` rejects trailing bytes after the SEQUENCE.
     let info = SubjectPublicKeyInfoRef::from_der(spki).map_err(|_| CryptoError::BadPublicKey)?;
     match scheme {
+        #[cfg(feature = "p256")]
         SignatureScheme::ECDSA_SECP256R1_SHA256 => ecdsa_p256(&info, signed, signature),
+        #[cfg(feature = "ed25519")]
         SignatureScheme::ED25519 => ed25519(&info, signed, signature),
         #[cfg(feature = "alloc")]
         _ => super::rsa::verify(scheme, info, signed, signature),
@@ -72,13 +90,26 @@ pub(super) fn verify(
     }
 }
 
+/// No signature algorithm is compiled in: every scheme is `Unsupported`.
+#[cfg(not(any(feature = "p256", feature = "ed25519", feature = "alloc")))]
+pub(super) fn verify(
+    _scheme: SignatureScheme,
+    _spki: &[u8],
+    _signed: Signed<'_>,
+    _signature: &[u8],
+) -> Result<(), CryptoError> {
+    Err(CryptoError::Unsupported)
+}
+
 /// The key's bytes (the BIT STRING must have no unused bits).
+#[cfg(any(feature = "p256", feature = "ed25519"))]
 fn key_bytes<'a>(info: &SubjectPublicKeyInfoRef<'a>) -> Result<&'a [u8], CryptoError> {
     info.subject_public_key
         .as_bytes()
         .ok_or(CryptoError::BadPublicKey)
 }
 
+#[cfg(feature = "p256")]
 fn ecdsa_p256(
     info: &SubjectPublicKeyInfoRef<'_>,
     signed: Signed<'_>,
@@ -112,6 +143,7 @@ fn ecdsa_p256(
     .map_err(|_| CryptoError::BadSignature)
 }
 
+#[cfg(feature = "ed25519")]
 fn ed25519(
     info: &SubjectPublicKeyInfoRef<'_>,
     signed: Signed<'_>,

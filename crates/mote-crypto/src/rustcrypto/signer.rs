@@ -1,14 +1,19 @@
-//! Handshake signing keys: ECDSA P-256 (`p256`, RFC 6979 deterministic nonces, so no RNG)
-//! and Ed25519 (`ed25519-dalek`).
+//! Handshake signing keys: ECDSA P-256 (`p256`, RFC 6979 deterministic nonces, so no RNG;
+//! feature `p256`) and Ed25519 (`ed25519-dalek`; feature `ed25519`).
 
-use super::sig::{ID_EC_PUBLIC_KEY, ID_ED25519, SECP256R1};
+#[cfg(feature = "ed25519")]
+use super::sig::ID_ED25519;
+#[cfg(feature = "p256")]
+use super::sig::{ID_EC_PUBLIC_KEY, SECP256R1};
 use crate::traits::{CryptoError, Signer};
 use mote_wire::SignatureScheme;
+#[cfg(feature = "p256")]
 use p256::ecdsa::signature::Signer as _;
-use p256::pkcs8::der::asn1::{AnyRef, BitStringRef, ObjectIdentifier};
-use p256::pkcs8::der::Encode;
-use p256::pkcs8::spki::{AlgorithmIdentifierRef, SubjectPublicKeyInfoRef};
+#[cfg(feature = "p256")]
 use p256::pkcs8::DecodePrivateKey;
+use spki::der::asn1::{AnyRef, BitStringRef};
+use spki::der::Encode;
+use spki::{AlgorithmIdentifierRef, ObjectIdentifier, SubjectPublicKeyInfoRef};
 
 /// The DER SubjectPublicKeyInfo of `key` under `oid` (with `curve` as ECParameters), into
 /// `out`; returns its length.
@@ -40,17 +45,20 @@ fn write_sig(sig: &[u8], out: &mut [u8]) -> Result<usize, CryptoError> {
 
 /// An ECDSA P-256 private key signing `ecdsa_secp256r1_sha256` with DER signatures (at most
 /// 72 bytes, [`MAX_SIGNATURE`](crate::MAX_SIGNATURE)) and RFC 6979 nonces.
+#[cfg(feature = "p256")]
 #[derive(Clone)]
 pub struct EcdsaP256Signer {
     key: p256::ecdsa::SigningKey,
 }
 
+#[cfg(feature = "p256")]
 impl core::fmt::Debug for EcdsaP256Signer {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.write_str("EcdsaP256Signer(..)")
     }
 }
 
+#[cfg(feature = "p256")]
 impl EcdsaP256Signer {
     /// From a DER PKCS #8 PrivateKeyInfo (RFC 5208 / RFC 5958) holding a P-256 key.
     pub fn from_pkcs8_der(der: &[u8]) -> Result<EcdsaP256Signer, CryptoError> {
@@ -98,6 +106,7 @@ impl EcdsaP256Signer {
     }
 }
 
+#[cfg(feature = "p256")]
 impl Signer for EcdsaP256Signer {
     fn scheme(&self) -> SignatureScheme {
         SignatureScheme::ECDSA_SECP256R1_SHA256
@@ -114,17 +123,20 @@ impl Signer for EcdsaP256Signer {
 }
 
 /// An Ed25519 private key signing `ed25519` (64-byte signatures, RFC 8032).
+#[cfg(feature = "ed25519")]
 #[derive(Clone)]
 pub struct Ed25519Signer {
     key: ed25519_dalek::SigningKey,
 }
 
+#[cfg(feature = "ed25519")]
 impl core::fmt::Debug for Ed25519Signer {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.write_str("Ed25519Signer(..)")
     }
 }
 
+#[cfg(feature = "ed25519")]
 impl Ed25519Signer {
     /// From a DER PKCS #8 OneAsymmetricKey holding an Ed25519 key (RFC 8410 section 7).
     pub fn from_pkcs8_der(der: &[u8]) -> Result<Ed25519Signer, CryptoError> {
@@ -154,6 +166,7 @@ impl Ed25519Signer {
     }
 }
 
+#[cfg(feature = "ed25519")]
 impl Signer for Ed25519Signer {
     fn scheme(&self) -> SignatureScheme {
         SignatureScheme::ED25519

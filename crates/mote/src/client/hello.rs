@@ -188,11 +188,15 @@ fn write_hello(
         });
     }
     let modes: &[PskKeyExchangeMode] = cfg.psk_modes;
-    if let Some(psk) = &params.psk {
+    // psk_key_exchange_modes also says "I can resume": without it a server must not send
+    // tickets (RFC 8446 section 4.2.9), so it goes out whenever tickets are kept.
+    if params.psk.is_some() || cfg.ticket_store.is_some() {
         push!(Extension {
             typ: ExtensionType::PSK_KEY_EXCHANGE_MODES,
             body: ExtensionBody::PskKeyExchangeModes(List::Items(modes)),
         });
+    }
+    if let Some(psk) = &params.psk {
         identity = [PskIdentity {
             identity: psk.identity,
             obfuscated_ticket_age: psk.obfuscated_ticket_age,

@@ -261,3 +261,122 @@ impl Pki {
         self.dir.join(f).to_string_lossy().into_owned()
     }
 }
+
+/// A key log shared with another thread (a test's man-in-the-middle): the engine logs each
+/// secret when it derives it, and the other side waits for the one it needs.
+#[derive(Clone, Default)]
+pub struct SharedKeyLog(Arc<(Mutex<Vec<LoggedSecret>>, std::sync::Condvar)>);
+
+/// A key log line: label and secret.
+pub type LoggedSecret = (String, Vec<u8>);
+
+impl mote::KeyLog for SharedKeyLog {
+    fn log(&self, label: &str, _client_random: &[u8; 32], secret: &[u8]) {
+        let (lock, cv) = &*self.0;
+        lock.lock()
+            .unwrap()
+            .push((label.to_string(), secret.to_vec()));
+        cv.notify_all();
+    }
+}
+
+impl SharedKeyLog {
+    /// The secret logged under `label`, waiting up to `timeout` for the engine to log it.
+    pub fn wait(&self, label: &str, timeout: Duration) -> Option<Vec<u8>> {
+        let (lock, cv) = &*self.0;
+        let guard = lock.lock().unwrap();
+        let (guard, _) = cv
+            .wait_timeout_while(guard, timeout, |v| !v.iter().any(|(l, _)| l == label))
+            .unwrap();
+        guard
+            .iter()
+            .find(|(l, _)| l == label)
+            .map(|(_, s)| s.clone())
+    }
+}
+
+/// Seconds since the Unix epoch from the system clock.
+pub fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+impl Pki {
+    /// A second server certificate from the same CA and key, with the same names, that
+    /// expired in 2020 (`expired.pem`). OpenSSL 3.0 has no `x509 -not_after`, so it is
+    /// issued with `openssl ca -startdate -enddate`, which sets both dates explicitly.
+    pub fn expired_leaf(&self, name: &str) -> String {
+        let conf = format!(
+            "[ca]\ndefault_ca = test_ca\n[test_ca]\ndatabase = index.txt\nnew_certs_dir = .\n\
+             serial = ca.serial\ndefault_md = sha256\npolicy = any\nunique_subject = no\n\
+             x509_extensions = leaf\n[any]\ncommonName = supplied\n[leaf]\n\
+             subjectAltName = DNS:{name},IP:127.0.0.1\nextendedKeyUsage = serverAuth\n\
+             keyUsage = digitalSignature\n"
+        );
+        std::fs::write(self.dir.join("ca.cnf"), conf).unwrap();
+        std::fs::write(self.dir.join("index.txt"), "").unwrap();
+        std::fs::write(self.dir.join("ca.serial"), "1000\n").unwrap();
+        openssl(
+            &[
+                "ca",
+                "-batch",
+                "-notext",
+                "-config",
+                "ca.cnf",
+                "-cert",
+                "ca.pem",
+                "-keyfile",
+                "ca.key",
+                "-in",
+                "server.csr",
+                "-startdate",
+                "20200101000000Z",
+                "-enddate",
+                "20200201000000Z",
+                "-out",
+                "expired.pem",
+            ],
+            &self.dir,
+        );
+        self.path("expired.pem")
+    }
+}
+
+/// A self-signed P-256 CA named `cn` (DER), unrelated to any [`Pki`]: an issuer the server's
+/// chain does not lead to.
+pub fn unrelated_ca(tag: &str, cn: &str) -> Vec<u8> {
+    let dir = std::env::temp_dir().join(format!("mote-ca-{tag}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let subj = format!("/CN={cn}");
+    openssl(
+        &[
+            "req",
+            "-x509",
+            "-nodes",
+            "-days",
+            "30",
+            "-subj",
+            &subj,
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-keyout",
+            "ca.key",
+            "-outform",
+            "DER",
+            "-out",
+            "ca.der",
+            "-addext",
+            "basicConstraints=critical,CA:TRUE",
+            "-addext",
+            "keyUsage=critical,keyCertSign",
+        ],
+        &dir,
+    );
+    let der = std::fs::read(dir.join("ca.der")).unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    der
+}
