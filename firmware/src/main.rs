@@ -42,6 +42,10 @@ fn panic(_info: &core::panic::PanicInfo) -> ! {
 struct Outcome {
     suite: Option<CipherSuite>,
     readings: u32,
+    /// Timer ticks spent inside the engine (`Client::new` and every `recv_done`) until
+    /// Connected: 40 instructions each under `-icount shift=0`. Time waiting on the UART is
+    /// not counted, so this is the handshake's CPU cost.
+    handshake_ticks: u32,
 }
 
 #[entry]
@@ -63,6 +67,9 @@ fn main() -> ! {
             host::print_num(RX as u64);
             host::print(" tx_buffer=");
             host::print_num(TX as u64);
+            // Valid only under `-icount shift=0` (1 instruction per ns, 40 per tick).
+            host::print(" handshake_insns=");
+            host::print_num(u64::from(o.handshake_ticks) * 40);
             host::print("\n");
             host::exit(true)
         }
@@ -150,9 +157,13 @@ fn run(rx: &'static mut [u8], tx: &'static mut [u8]) -> Result<Outcome, Failure>
     configure_cert(&mut cfg, cmd, &anchors)?;
 
     let uart = uart::Uart::uart0();
+    let timer = uart::Timer::start();
+    let t0 = timer.ticks();
     let mut c = Client::new(RustCrypto, &cfg, &mut rng, UnixTime::from_secs(now), rx, tx)
         .map_err(Failure::Tls)?;
-    pump(&mut c, &uart, &mut rng, |c| c.status() == Status::Connected)?;
+    let mut engine_ticks = timer.ticks().wrapping_sub(t0);
+    pump(&mut c, &uart, &mut rng, &timer, &mut engine_ticks, |c| c.status() == Status::Connected)?;
+    let handshake_ticks = engine_ticks;
     let suite = c.negotiated().suite;
     let mut sent = 0;
     for i in 0..readings {
@@ -163,14 +174,15 @@ fn run(rx: &'static mut [u8], tx: &'static mut [u8]) -> Result<Outcome, Failure>
         line.num(now + u64::from(i));
         line.push(b"}]\n");
         c.write(line.bytes()).map_err(Failure::Tls)?;
-        pump(&mut c, &uart, &mut rng, |c| c.transmit().is_empty())?;
+        pump(&mut c, &uart, &mut rng, &timer, &mut engine_ticks, |c| c.transmit().is_empty())?;
         sent += 1;
     }
     c.close();
-    pump(&mut c, &uart, &mut rng, |c| c.transmit().is_empty())?;
+    pump(&mut c, &uart, &mut rng, &timer, &mut engine_ticks, |c| c.transmit().is_empty())?;
     Ok(Outcome {
         suite,
         readings: sent,
+        handshake_ticks,
     })
 }
 
@@ -227,6 +239,8 @@ fn pump(
     c: &mut Client<'_, '_, RustCrypto>,
     uart: &uart::Uart,
     rng: &mut rng::SeededRng,
+    timer: &uart::Timer,
+    engine_ticks: &mut u32,
     done: impl Fn(&Client<'_, '_, RustCrypto>) -> bool,
 ) -> Result<(), Failure> {
     loop {
@@ -246,7 +260,10 @@ fn pump(
         }
         let buf = c.recv_buf();
         let n = uart.read_some(buf);
-        if let Err(e) = c.recv_done(n, rng) {
+        let t = timer.ticks();
+        let r = c.recv_done(n, rng);
+        *engine_ticks = engine_ticks.wrapping_add(timer.ticks().wrapping_sub(t));
+        if let Err(e) = r {
             let out = c.transmit();
             uart.write_all(out);
             return Err(Failure::Tls(e));

@@ -65,3 +65,29 @@ impl Uart {
         n
     }
 }
+
+/// The board's CMSDK APB timer 0 at 0x4000_0000, counting down at the 25 MHz peripheral
+/// clock. Under `qemu-system-arm -icount shift=0` one instruction is one nanosecond of
+/// virtual time, so one tick is 40 instructions: the handshake's instruction count is
+/// measured this way (a real board would use DWT's cycle counter instead).
+pub struct Timer;
+
+const TIMER0: usize = 0x4000_0000;
+
+impl Timer {
+    pub fn start() -> Timer {
+        // SAFETY: TIMER0's RELOAD (0x08) and CTRL (0x00) registers on this board.
+        unsafe {
+            core::ptr::write_volatile((TIMER0 + 0x08) as *mut u32, u32::MAX);
+            core::ptr::write_volatile((TIMER0 + 0x04) as *mut u32, u32::MAX);
+            core::ptr::write_volatile(TIMER0 as *mut u32, 1);
+        }
+        Timer
+    }
+
+    /// Ticks since `start` (the timer counts down from 2^32 - 1).
+    pub fn ticks(&self) -> u32 {
+        // SAFETY: TIMER0's VALUE register.
+        u32::MAX - unsafe { core::ptr::read_volatile((TIMER0 + 0x04) as *const u32) }
+    }
+}
