@@ -13,6 +13,8 @@ extern crate std;
 
 pub mod ack;
 pub mod alert;
+#[cfg(feature = "diagnose")]
+mod blame;
 pub mod codes;
 pub mod context;
 pub mod error;

@@ -102,6 +102,9 @@ impl<'a, T: Item<'a> + core::fmt::Debug> core::fmt::Debug for List<'a, T> {
 
 /// Iterates a [`List`]. A raw list was validated when it was parsed, so decoding its
 /// elements again cannot fail; should it, iteration simply stops.
+// A Reader (a few hundred bytes, most of it the error path it keeps) against a slice
+// iterator: boxing it would need an allocator, and iterators live briefly on the stack.
+#[allow(clippy::large_enum_variant)]
 pub enum ListIter<'a, T: Item<'a>> {
     Raw(Reader<'a, 'static>, T::Ctx),
     Items(core::slice::Iter<'a, T>),

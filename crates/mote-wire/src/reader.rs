@@ -1,6 +1,12 @@
 //! A slice reader with named fields, length-prefixed scopes that must be consumed exactly,
 //! and errors that carry the absolute offset and the field path.
+//!
+//! Entry points that parse a whole unit (a handshake message, an extension block) run through
+//! [`Reader::diagnosed`], which, after an error and only then, works out which length field
+//! to blame (see `blame.rs`, behind the `diagnose` feature).
 
+#[cfg(feature = "diagnose")]
+use crate::blame::Probe;
 use crate::error::{DecodeError, DecodeErrorKind, Path};
 use crate::sink::{Sink, Value};
 
@@ -66,6 +72,33 @@ pub trait Code: Copy {
     fn name(self) -> Option<&'static str>;
 }
 
+/// A reader's position, saved so that the same bytes can be read again (blame analysis).
+#[cfg(feature = "diagnose")]
+#[derive(Clone, Copy)]
+pub(crate) struct Mark<'a> {
+    data: &'a [u8],
+    pos: usize,
+    end: usize,
+    base: usize,
+    path: Path,
+}
+
+#[cfg(feature = "diagnose")]
+impl<'a> Mark<'a> {
+    /// A fresh reader at the mark, without a sink.
+    pub(crate) fn reader<'t>(&self, probe: Probe<'t>) -> Reader<'a, 't> {
+        Reader {
+            data: self.data,
+            pos: self.pos,
+            end: self.end,
+            base: self.base,
+            path: self.path,
+            sink: None,
+            probe,
+        }
+    }
+}
+
 /// Reads fields from a slice. Every read names its field; errors carry where and what.
 pub struct Reader<'a, 's> {
     data: &'a [u8],
@@ -74,6 +107,10 @@ pub struct Reader<'a, 's> {
     base: usize,
     path: Path,
     sink: Option<&'s mut dyn Sink>,
+    /// Blame analysis: a length field to read as another value, a trace, and whether an
+    /// outer [`Reader::diagnosed`] is in charge.
+    #[cfg(feature = "diagnose")]
+    probe: Probe<'s>,
 }
 
 type Result<T> = core::result::Result<T, DecodeError>;
@@ -88,6 +125,8 @@ impl<'a> Reader<'a, 'static> {
             base: 0,
             path: Path::new(),
             sink: None,
+            #[cfg(feature = "diagnose")]
+            probe: Probe::OFF,
         }
     }
 }
@@ -102,6 +141,8 @@ impl<'a, 's> Reader<'a, 's> {
             base: 0,
             path: Path::new(),
             sink: Some(sink),
+            #[cfg(feature = "diagnose")]
+            probe: Probe::OFF,
         }
     }
 
@@ -225,6 +266,10 @@ impl<'a, 's> Reader<'a, 's> {
         let at = self.pos;
         let b = self.take(name, len.size())?;
         let v = b.iter().fold(0usize, |acc, &x| (acc << 8) | usize::from(x));
+        #[cfg(feature = "diagnose")]
+        let v = self
+            .probe
+            .length(self.base + at, len.size(), v, &self.path, name);
         self.report(name, at, len.size(), Value::Length(v));
         Ok(v)
     }
@@ -351,6 +396,8 @@ impl<'a, 's> Reader<'a, 's> {
                 },
             ));
         }
+        #[cfg(feature = "diagnose")]
+        self.probe.open(len_at, n);
         let outer_end = self.end;
         let start = self.pos;
         self.end = self.pos + n;
@@ -365,7 +412,65 @@ impl<'a, 's> Reader<'a, 's> {
                 DecodeErrorKind::TrailingBytes { declared: n, used },
             ));
         }
+        // A scope that failed stays open in a trace: it encloses the error.
+        #[cfg(feature = "diagnose")]
+        self.probe.close();
         Ok(v)
+    }
+
+    /// Runs `parse`, an entry point that reads one whole unit (a handshake message, an
+    /// extension block) from here. When it fails, and no outer `diagnosed` is running, the
+    /// error is re-examined: if correcting one length field read on the way makes `parse`
+    /// succeed with a result that `accept` accepts, given the bytes it leaves, that field is
+    /// blamed instead (see `blame.rs`). Nothing of this runs on success, and without the
+    /// `diagnose` feature this is `parse(self)`.
+    ///
+    /// `parse` must be deterministic and free of side effects besides reading: it is run
+    /// again on fresh readers over the same bytes (without the sink).
+    pub fn diagnosed<T>(
+        &mut self,
+        accept: impl Fn(&T, &[u8]) -> bool,
+        parse: impl Fn(&mut Reader<'a, '_>) -> Result<T>,
+    ) -> Result<T> {
+        #[cfg(feature = "diagnose")]
+        if !self.probe.busy {
+            let mark = self.mark();
+            self.probe.busy = true;
+            let r = parse(self);
+            self.probe.busy = false;
+            return r.map_err(|e| crate::blame::diagnose(&mark, e, &parse, &accept));
+        }
+        let _ = &accept;
+        parse(self)
+    }
+
+    /// A reader over this reader's bytes `from..to` (positions, as [`Reader::position`]
+    /// gives them), with the same offsets, no sink, and, during blame analysis, the same
+    /// corrected length: for looking again at what was already read (duplicate checks).
+    pub fn earlier(&self, from: usize, to: usize) -> Reader<'a, 'static> {
+        let to = to.min(self.end);
+        Reader {
+            data: self.data,
+            pos: from.min(to),
+            end: to,
+            base: self.base,
+            path: self.path,
+            sink: None,
+            #[cfg(feature = "diagnose")]
+            probe: self.probe.inherit(),
+        }
+    }
+
+    /// Where this reader is, to read the same bytes again from here (blame analysis).
+    #[cfg(feature = "diagnose")]
+    pub(crate) fn mark(&self) -> Mark<'a> {
+        Mark {
+            data: self.data,
+            pos: self.pos,
+            end: self.end,
+            base: self.base,
+            path: self.path,
+        }
     }
 
     /// A length-prefixed vector: reads the length field `len_name`, checks it against

@@ -1,13 +1,9 @@
 //! Every length field of every handshake message in the shared vectors, set one too large
 //! and one too small: the message must then fail to parse, the error must sit at the
 //! mutated length field (or at another length field that a change of one would repair just
-//! as well, which is what the extensions module's re-blaming picks in ambiguous cases; see
-//! src/extensions/scope.rs), and its text must show both numbers that disagree. Every
+//! as well: where two single corrections both give a valid message, the blame analysis of
+//! src/blame.rs may pick either), and its text must show both numbers that disagree. Every
 //! truncation of every message must fail too, at an offset inside the cut.
-//!
-//! The blame rule is enforced as stated only with MOTE_STRICT_BLAME=1; by default an error
-//! elsewhere is tolerated, listed and counted, as long as it lies between the mutated field
-//! and the end of the vector around it (see `every_length_field_off_by_one_is_caught`).
 //!
 //! The length fields are not listed by hand: a recording `Sink` reports every field the
 //! parser reads as `Value::Length`, with its absolute offset and width.
@@ -27,9 +23,7 @@ mod oracle;
 
 use mote_wire::handshake::HandshakeMessage;
 use mote_wire::Context;
-use oracle::{
-    blame, enclosing, length_fields, numbers_shown, parse, with_field, Blame, LengthField, Outcome,
-};
+use oracle::{blame, length_fields, numbers_shown, parse, with_field, Blame, LengthField, Outcome};
 
 /// Mutations that still parse, each because the mutated bytes are a valid different message
 /// (or a valid message followed by bytes that belong to the next one). Nothing else may
@@ -91,13 +85,6 @@ fn allowed_parse(
     }
 }
 
-/// Whether strict blame is enforced: `MOTE_STRICT_BLAME=1`. Without it, a misblamed error
-/// must still lie between the mutated field and the end of the vector around it, and each is
-/// listed (see `every_length_field_off_by_one_is_caught`).
-fn strict() -> bool {
-    std::env::var_os("MOTE_STRICT_BLAME").is_some_and(|v| v == "1")
-}
-
 #[derive(Default, Debug)]
 struct Stats {
     messages: usize,
@@ -106,10 +93,6 @@ struct Stats {
     exact: usize,
     equivalent: usize,
     allowed: usize,
-    /// Errors at neither the mutated field nor an equivalent one: (inside an extension
-    /// block, outside), and the descriptions.
-    misblamed: (usize, usize),
-    misblames: Vec<String>,
     failures: Vec<String>,
 }
 
@@ -122,11 +105,9 @@ struct Stats {
 /// as well ("equivalent": that field's path is in the error, and the mutated message with
 /// that field changed by one instead parses whole).
 ///
-/// (c) is weakened unless MOTE_STRICT_BLAME=1: only the extensions module re-blames (see
-/// src/extensions/scope.rs); the handshake messages' own vectors (Reader::opaque,
-/// List::read, the handshake header) report the first field that fails after the mutated
-/// one. Such a "misblamed" error must still lie between the mutated field and the end of
-/// the innermost vector around it, and each is listed with MISBLAME and counted.
+/// The blame comes from src/blame.rs, which weighs the single-field corrections of the
+/// length fields read before the error; the equivalent cases (two corrections of one that
+/// both give a valid message) are listed with "equivalent:" and counted.
 #[test]
 fn every_length_field_off_by_one_is_caught() {
     let cases = corpus::all();
@@ -141,7 +122,6 @@ fn every_length_field_off_by_one_is_caught() {
         );
         let fields = length_fields(b, &case.ctx);
         assert!(!fields.is_empty(), "{}: no length field", case.name);
-        let header_len = if case.ctx.dtls { 12 } else { 4 };
         st.messages += 1;
         st.fields += fields.len();
         for f in &fields {
@@ -197,37 +177,19 @@ fn every_length_field_off_by_one_is_caught() {
                     }
                     Blame::Wrong(why) => why,
                 };
-                let line = format!("{what}: {why}; error: {e}");
-                let (_, scope_end) = enclosing(f, &fields, header_len, b.len());
-                if strict() || e.offset < f.offset || e.offset > scope_end {
-                    st.failures
-                        .push(format!("{line} (outside {}..={scope_end})", f.offset));
-                } else {
-                    if f.path.contains(".extensions[") {
-                        st.misblamed.0 += 1;
-                    } else {
-                        st.misblamed.1 += 1;
-                    }
-                    st.misblames.push(line);
-                }
+                st.failures.push(format!("{what}: {why}; error: {e}"));
             }
         }
     }
-    for m in &st.misblames {
-        eprintln!("MISBLAME {m}");
-    }
     eprintln!(
         "length mutations: {} messages, {} length fields, {} mutations: {} blamed the mutated \
-         field, {} an equivalent length field, {} misblamed ({} inside extension blocks, {} \
-         outside), {} parse as a valid different message (allowed), {} failures",
+         field, {} an equivalent length field, {} parse as a valid different message \
+         (allowed), {} failures",
         st.messages,
         st.fields,
         st.mutations,
         st.exact,
         st.equivalent,
-        st.misblamed.0 + st.misblamed.1,
-        st.misblamed.0,
-        st.misblamed.1,
         st.allowed,
         st.failures.len()
     );

@@ -2,7 +2,6 @@
 //! protocols, or in a ServerHello or EncryptedExtensions the one the server selected (a
 //! list of exactly one name; the count is the engine's to check, not the grammar's).
 
-use super::scope::{elements, ends, fills, frame, Elements, PResult, Tail};
 use super::ExtensionBody;
 use crate::error::{DecodeError, EncodeError};
 use crate::list::{Item, List};
@@ -24,31 +23,16 @@ impl<'a> Item<'a> for ProtocolName<'a> {
     }
 }
 
-const TAIL: Tail = Tail {
-    at: 0,
-    len: Len::U8,
-    name: "name_length",
-    max: 0xff,
-    after: 0,
-};
-
 /// `ProtocolName protocol_name_list<2..2^16-1>`.
-pub(super) fn read<'a>(r: &mut Reader<'a, '_>) -> PResult<ExtensionBody<'a>> {
-    let fr = frame(
+pub(super) fn read<'a>(r: &mut Reader<'a, '_>) -> Result<ExtensionBody<'a>, DecodeError> {
+    List::read(
         r,
         Len::U16,
         "protocol_name_list_length",
+        "protocol_name_list",
+        "protocol_name",
         Bounds::new(2, 0xffff),
-    )?;
-    let el = Elements {
-        node: Some("protocol_name_list"),
-        item: "protocol_name",
-        tail: Some(TAIL),
-    };
-    let raw = elements(r, fr, ends, el, |r, _| {
-        ProtocolName::read(r, ())?;
-        Ok(())
-    })?;
-    fills(r, fr, 1, 0xffff)?;
-    Ok(ExtensionBody::ProtocolNameList(List::Raw(raw, ())))
+        (),
+    )
+    .map(ExtensionBody::ProtocolNameList)
 }

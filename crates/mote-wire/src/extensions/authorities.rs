@@ -1,7 +1,6 @@
 //! certificate_authorities (RFC 8446 section 4.2.4): the distinguished names of the CAs the
 //! sender accepts, in a ClientHello or CertificateRequest.
 
-use super::scope::{elements, ends, fills, frame, Elements, PResult, Tail};
 use super::ExtensionBody;
 use crate::error::{DecodeError, EncodeError};
 use crate::list::{Item, List};
@@ -24,26 +23,16 @@ impl<'a> Item<'a> for DistinguishedName<'a> {
     }
 }
 
-const TAIL: Tail = Tail {
-    at: 0,
-    len: Len::U16,
-    name: "name_length",
-    max: 0xffff,
-    after: 0,
-};
-
 /// `DistinguishedName authorities<3..2^16-1>`.
-pub(super) fn read<'a>(r: &mut Reader<'a, '_>) -> PResult<ExtensionBody<'a>> {
-    let fr = frame(r, Len::U16, "authorities_length", Bounds::new(3, 0xffff))?;
-    let el = Elements {
-        node: Some("authorities"),
-        item: "distinguished_name",
-        tail: Some(TAIL),
-    };
-    let raw = elements(r, fr, ends, el, |r, _| {
-        DistinguishedName::read(r, ())?;
-        Ok(())
-    })?;
-    fills(r, fr, 1, 0xffff)?;
-    Ok(ExtensionBody::CertificateAuthorities(List::Raw(raw, ())))
+pub(super) fn read<'a>(r: &mut Reader<'a, '_>) -> Result<ExtensionBody<'a>, DecodeError> {
+    List::read(
+        r,
+        Len::U16,
+        "authorities_length",
+        "authorities",
+        "distinguished_name",
+        Bounds::new(3, 0xffff),
+        (),
+    )
+    .map(ExtensionBody::CertificateAuthorities)
 }

@@ -5,8 +5,8 @@
 //! (RFC 8446 section 4.2.9), client_certificate_type and server_certificate_type (RFC 7250
 //! section 3).
 
-use super::scope::{ends, fills, frame, scope, PResult};
 use super::ExtensionBody;
+use crate::error::DecodeError;
 use crate::list::{Item, List};
 use crate::reader::{Bounds, Code, Len, Reader};
 use crate::registry::{
@@ -23,28 +23,16 @@ pub(super) fn code_list<'a, T>(
     node: &'static str,
     item: &'static str,
     bounds: Bounds,
-) -> PResult<List<'a, T>>
+) -> Result<List<'a, T>, DecodeError>
 where
     T: Code + Item<'a, Ctx = &'static str>,
 {
-    let bounds = Bounds {
-        unit: T::WIDTH,
-        ..bounds
-    };
-    let fr = frame(r, len, len_name, bounds)?;
-    let raw = scope(r, fr, ends, node, |r| {
-        let raw = r.peek_rest();
-        while !r.is_empty() {
-            r.code::<T>(item)?;
-        }
-        Ok(raw)
-    })?;
-    fills(r, fr, T::WIDTH, bounds.max.min(len.max()))?;
+    let raw = r.code_list::<T>(len, len_name, node, item, bounds)?;
     Ok(List::Raw(raw, item))
 }
 
 /// `NamedGroup named_group_list<2..2^16-1>` (RFC 8446 section 4.2.7).
-pub(super) fn named_groups<'a>(r: &mut Reader<'a, '_>) -> PResult<ExtensionBody<'a>> {
+pub(super) fn named_groups<'a>(r: &mut Reader<'a, '_>) -> Result<ExtensionBody<'a>, DecodeError> {
     code_list::<NamedGroup>(
         r,
         Len::U16,
@@ -57,7 +45,9 @@ pub(super) fn named_groups<'a>(r: &mut Reader<'a, '_>) -> PResult<ExtensionBody<
 }
 
 /// `ECPointFormat ec_point_format_list<1..2^8-1>` (RFC 8422 section 5.1.2).
-pub(super) fn ec_point_formats<'a>(r: &mut Reader<'a, '_>) -> PResult<ExtensionBody<'a>> {
+pub(super) fn ec_point_formats<'a>(
+    r: &mut Reader<'a, '_>,
+) -> Result<ExtensionBody<'a>, DecodeError> {
     code_list::<EcPointFormat>(
         r,
         Len::U8,
@@ -71,7 +61,9 @@ pub(super) fn ec_point_formats<'a>(r: &mut Reader<'a, '_>) -> PResult<ExtensionB
 
 /// `SignatureScheme supported_signature_algorithms<2..2^16-2>` (RFC 8446 section 4.2.3),
 /// the body of both signature_algorithms and signature_algorithms_cert.
-pub(super) fn signature_schemes<'a>(r: &mut Reader<'a, '_>) -> PResult<ExtensionBody<'a>> {
+pub(super) fn signature_schemes<'a>(
+    r: &mut Reader<'a, '_>,
+) -> Result<ExtensionBody<'a>, DecodeError> {
     code_list::<SignatureScheme>(
         r,
         Len::U16,
@@ -84,7 +76,7 @@ pub(super) fn signature_schemes<'a>(r: &mut Reader<'a, '_>) -> PResult<Extension
 }
 
 /// ClientHello: `ProtocolVersion versions<2..254>` (RFC 8446 section 4.2.1).
-pub(super) fn versions<'a>(r: &mut Reader<'a, '_>) -> PResult<ExtensionBody<'a>> {
+pub(super) fn versions<'a>(r: &mut Reader<'a, '_>) -> Result<ExtensionBody<'a>, DecodeError> {
     code_list::<ProtocolVersion>(
         r,
         Len::U8,
@@ -97,7 +89,7 @@ pub(super) fn versions<'a>(r: &mut Reader<'a, '_>) -> PResult<ExtensionBody<'a>>
 }
 
 /// `PskKeyExchangeMode ke_modes<1..255>` (RFC 8446 section 4.2.9).
-pub(super) fn psk_modes<'a>(r: &mut Reader<'a, '_>) -> PResult<ExtensionBody<'a>> {
+pub(super) fn psk_modes<'a>(r: &mut Reader<'a, '_>) -> Result<ExtensionBody<'a>, DecodeError> {
     code_list::<PskKeyExchangeMode>(
         r,
         Len::U8,
@@ -114,7 +106,7 @@ pub(super) fn psk_modes<'a>(r: &mut Reader<'a, '_>) -> PResult<ExtensionBody<'a>
 pub(super) fn certificate_types<'a>(
     r: &mut Reader<'a, '_>,
     typ: ExtensionType,
-) -> PResult<ExtensionBody<'a>> {
+) -> Result<ExtensionBody<'a>, DecodeError> {
     let (len_name, node) = if typ == ExtensionType::CLIENT_CERTIFICATE_TYPE {
         (
             "client_certificate_types_length",
@@ -141,7 +133,7 @@ pub(super) fn certificate_types<'a>(
 pub(super) fn certificate_type<'a>(
     r: &mut Reader<'a, '_>,
     typ: ExtensionType,
-) -> PResult<ExtensionBody<'a>> {
+) -> Result<ExtensionBody<'a>, DecodeError> {
     let name = if typ == ExtensionType::CLIENT_CERTIFICATE_TYPE {
         "client_certificate_type"
     } else {

@@ -1,10 +1,9 @@
 //! key_share (RFC 8446 section 4.2.8): the client's shares, the server's share, or in a
 //! HelloRetryRequest the group the server wants a share for.
 
-use super::scope::{elements, ends, fills, frame, opaque_last, Elements, Fail, PResult, Tail};
 use super::ExtensionBody;
 use crate::error::{DecodeError, DecodeErrorKind, EncodeError};
-use crate::list::{Item, List};
+use crate::list::{Item, List, ListIter};
 use crate::reader::{Bounds, Len, Reader};
 use crate::registry::NamedGroup;
 use crate::writer::Writer;
@@ -39,62 +38,37 @@ impl<'a> Item<'a> for KeyShareEntry<'a> {
     }
 }
 
-const TAIL: Tail = Tail {
-    at: 2,
-    len: Len::U16,
-    name: "key_exchange_length",
-    max: 0xffff,
-    after: 0,
-};
-
 /// ClientHello: `KeyShareEntry client_shares<0..2^16-1>`.
-pub(super) fn read_client<'a>(r: &mut Reader<'a, '_>) -> PResult<ExtensionBody<'a>> {
-    let fr = frame(r, Len::U16, "client_shares_length", Bounds::ANY)?;
-    let el = Elements {
-        node: Some("client_shares"),
-        item: "key_share_entry",
-        tail: Some(TAIL),
-    };
-    let raw = elements(r, fr, ends, el, |r, before| {
-        let at = r.offset();
-        let entry = KeyShareEntry::read(r, ())?;
-        // "Clients MUST NOT offer multiple KeyShareEntry values for the same group ...
-        // Servers MAY check for violations of these rules and abort the handshake with an
-        // "illegal_parameter" alert."
-        let earlier = List::<KeyShareEntry>::Raw(before, ());
-        if earlier.iter().any(|e| e.group == entry.group) {
-            return Err(Fail::Open(r.error_at(
-                at,
-                "group",
-                DecodeErrorKind::Duplicate {
-                    value: u64::from(entry.group.0),
-                },
-            )));
-        }
-        Ok(())
+pub(super) fn read_client<'a>(r: &mut Reader<'a, '_>) -> Result<ExtensionBody<'a>, DecodeError> {
+    let node = "client_shares";
+    let raw = r.vector(Len::U16, "client_shares_length", node, Bounds::ANY, |r| {
+        let raw = r.peek_rest();
+        let start = r.position();
+        r.each("key_share_entry", |r, _| {
+            let (at, here) = (r.offset(), r.position());
+            let entry = KeyShareEntry::read(r, ())?;
+            // "Clients MUST NOT offer multiple KeyShareEntry values for the same group ...
+            // Servers MAY check for violations of these rules and abort the handshake with
+            // an "illegal_parameter" alert."
+            let mut earlier = ListIter::<KeyShareEntry>::Raw(r.earlier(start, here), ());
+            if earlier.any(|e| e.group == entry.group) {
+                return Err(r.error_at(
+                    at,
+                    "group",
+                    DecodeErrorKind::Duplicate {
+                        value: u64::from(entry.group.0),
+                    },
+                ));
+            }
+            Ok(())
+        })?;
+        Ok(raw)
     })?;
-    fills(r, fr, 1, 0xffff)?;
     Ok(ExtensionBody::KeyShareClientHello(List::Raw(raw, ())))
 }
 
 /// ServerHello: `KeyShareEntry server_share`, read in node "server_share".
-pub(super) fn read_server<'a>(r: &mut Reader<'a, '_>) -> PResult<ExtensionBody<'a>> {
-    // The node's closure speaks DecodeError; everything inside is raised directly in the
-    // extension's scope (no nested scope), so nothing is lost by flattening.
-    let entry = r.node("server_share", None, |r| {
-        let group = r.code::<NamedGroup>("group")?;
-        let key_exchange = opaque_last(
-            r,
-            Len::U16,
-            "key_exchange_length",
-            "key_exchange",
-            KEY_EXCHANGE,
-        )
-        .map_err(Fail::error)?;
-        Ok(KeyShareEntry {
-            group,
-            key_exchange,
-        })
-    })?;
+pub(super) fn read_server<'a>(r: &mut Reader<'a, '_>) -> Result<ExtensionBody<'a>, DecodeError> {
+    let entry = r.node("server_share", None, |r| KeyShareEntry::read(r, ()))?;
     Ok(ExtensionBody::KeyShareServerHello(entry))
 }

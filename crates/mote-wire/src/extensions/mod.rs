@@ -10,8 +10,9 @@
 //! Each element of an extensions list is read in node `extensions[i]`: its `type`, its
 //! `length`, then the body in a node named after the type, so an error reads as
 //! `extensions[0].server_name.list_length`. A body shorter or longer than `length` blames
-//! `length` with both numbers; how the right length field is picked when an inner one is
-//! off is in `scope.rs`.
+//! `length` with both numbers. When an inner length is off, the error surfaces later; which
+//! length field is then blamed is worked out for the whole block by [`read_extensions`]
+//! (or, inside a handshake message, for the whole message) as `blame.rs` describes.
 //!
 //! Parsed lists keep their validated bytes ([`List::Raw`]); built ones borrow the caller's
 //! elements ([`List::Items`]). Writing a parsed extension gives back its exact bytes.
@@ -23,7 +24,6 @@ mod key_share;
 mod limits;
 mod opaque;
 mod psk;
-mod scope;
 mod server_name;
 mod status_request;
 
@@ -38,13 +38,12 @@ pub use status_request::{CertificateStatus, CertificateStatusRequest, STATUS_TYP
 use crate::context::ExtensionContext;
 use crate::error::{DecodeError, DecodeErrorKind, EncodeError};
 use crate::list::{Item, List};
-use crate::reader::{Bounds, Len, Reader};
+use crate::reader::{Len, Reader};
 use crate::registry::{
     CertificateType, EcPointFormat, ExtensionType, MaxFragmentLength, NamedGroup, ProtocolVersion,
     PskKeyExchangeMode, SignatureScheme,
 };
 use crate::writer::Writer;
-use scope::{chain_has, elements, ends, extension_chain, frame, unknown, Elements, Fail, PResult};
 
 /// The decoded body of an extension. Which variant a type decodes to depends on the
 /// message (see [`read_extensions`]); the variant must match the extension's type when
@@ -167,7 +166,7 @@ pub struct Extension<'a> {
 impl<'a> Item<'a> for Extension<'a> {
     type Ctx = ExtensionContext;
     fn read(r: &mut Reader<'a, '_>, ctx: ExtensionContext) -> Result<Self, DecodeError> {
-        read_one(r, ctx, None).map_err(Fail::error)
+        read_one(r, ctx, None)
     }
     fn write(&self, w: &mut Writer<'_>) -> Result<(), EncodeError> {
         w.code(self.typ)?;
@@ -183,70 +182,99 @@ pub type Extensions<'a> = List<'a, Extension<'a>>;
 /// `type` (RFC 8446 section 4.2: "There MUST NOT be more than one extension of the same
 /// type in a given extension block"), and in a ClientHello a pre_shared_key that is not
 /// last, at its `type` (RFC 8446 section 4.2.11). Both are illegal_parameter.
+///
+/// On an error, the length field to blame is worked out for the whole block
+/// ([`Reader::diagnosed`]), what follows the block being acceptable when it is nothing or
+/// starts where `extensions_length` says the block ends.
 pub fn read_extensions<'a>(
     r: &mut Reader<'a, '_>,
     ctx: ExtensionContext,
 ) -> Result<Extensions<'a>, DecodeError> {
-    read_list(r, ctx).map_err(Fail::error)
+    let left = r.remaining();
+    let declared = match *r.peek_rest() {
+        [hi, lo, ..] => usize::from(u16::from_be_bytes([hi, lo])),
+        _ => 0,
+    };
+    let rest_left = left.checked_sub(2 + declared);
+    r.diagnosed(
+        |_, rest| rest.is_empty() || Some(rest.len()) == rest_left,
+        |r| read_list(r, ctx),
+    )
 }
 
-fn read_list<'a>(r: &mut Reader<'a, '_>, ctx: ExtensionContext) -> PResult<Extensions<'a>> {
-    let fr = frame(r, Len::U16, "extensions_length", Bounds::ANY)?;
-    // The extensions end every message that has them, except a TLS 1.3 Certificate entry,
-    // which the next entry follows.
-    let then = if ctx == ExtensionContext::Certificate {
-        unknown
-    } else {
-        ends
-    };
-    let el = Elements {
-        node: None,
-        item: "extensions",
-        tail: None,
-    };
-    let raw = elements(r, fr, then, el, |r, before| {
-        let type_at = r.offset();
-        let ext = read_one(r, ctx, Some(before))?;
-        if ctx == ExtensionContext::ClientHello
-            && ext.typ == ExtensionType::PRE_SHARED_KEY
-            && !r.is_empty()
-        {
-            return Err(Fail::Open(r.error_at(
-                type_at,
-                "type",
-                DecodeErrorKind::IllegalValue {
-                    value: u64::from(ext.typ.0),
-                },
-            )));
-        }
-        Ok(())
+fn read_list<'a>(
+    r: &mut Reader<'a, '_>,
+    ctx: ExtensionContext,
+) -> Result<Extensions<'a>, DecodeError> {
+    let len_at = r.offset();
+    let n = r.length("extensions_length", Len::U16)?;
+    let raw = r.limited(n, "extensions_length", len_at, |r| {
+        let raw = r.peek_rest();
+        let start = r.position();
+        r.each("extensions", |r, _| {
+            let type_at = r.offset();
+            let ext = read_one(r, ctx, Some(start))?;
+            if ctx == ExtensionContext::ClientHello
+                && ext.typ == ExtensionType::PRE_SHARED_KEY
+                && !r.is_empty()
+            {
+                return Err(r.error_at(
+                    type_at,
+                    "type",
+                    DecodeErrorKind::IllegalValue {
+                        value: u64::from(ext.typ.0),
+                    },
+                ));
+            }
+            Ok(())
+        })?;
+        Ok(raw)
     })?;
     Ok(List::Raw(raw, ctx))
 }
 
-/// Reads one extension. `before` holds the list's earlier extensions, whose types a
-/// duplicate is looked for among (walking their headers, so nothing is allocated).
+/// Reads one extension. `list_start`, the position where the list's elements start, is
+/// where a duplicate of its type is looked for, up to this one (walking the earlier
+/// extensions' headers again, so nothing is allocated).
 fn read_one<'a>(
     r: &mut Reader<'a, '_>,
     ctx: ExtensionContext,
-    before: Option<&[u8]>,
-) -> PResult<Extension<'a>> {
+    list_start: Option<usize>,
+) -> Result<Extension<'a>, DecodeError> {
     let type_at = r.offset();
+    let here = r.position();
     let typ = r.code::<ExtensionType>("type")?;
-    if before.is_some_and(|b| chain_has(b, typ.0)) {
-        return Err(Fail::Open(r.error_at(
+    if list_start.is_some_and(|s| has_type(r.earlier(s, here), typ)) {
+        return Err(r.error_at(
             type_at,
             "type",
             DecodeErrorKind::Duplicate {
                 value: u64::from(typ.0),
             },
-        )));
+        ));
     }
-    let fr = frame(r, Len::U16, "length", Bounds::ANY)?;
-    let body = scope::scope(r, fr, extension_chain, node_name(typ), |r| {
-        read_body(r, typ, ctx)
+    let len_at = r.offset();
+    let n = r.length("length", Len::U16)?;
+    let body = r.limited(n, "length", len_at, |r| {
+        r.node(node_name(typ), None, |r| read_body(r, typ, ctx))
     })?;
     Ok(Extension { typ, body })
+}
+
+/// Whether the extensions read by `r` (each `type(2) length(2) body`) include type `typ`.
+fn has_type(mut r: Reader<'_, '_>, typ: ExtensionType) -> bool {
+    while !r.is_empty() {
+        let (Ok(t), Ok(n)) = (r.code::<ExtensionType>(""), r.length("", Len::U16)) else {
+            return false;
+        };
+        if t == typ {
+            return true;
+        }
+        if r.skip("", n).is_err() {
+            return false;
+        }
+    }
+    false
 }
 
 /// The node an extension's body is read in: its registry name.
@@ -263,7 +291,7 @@ fn read_body<'a>(
     r: &mut Reader<'a, '_>,
     typ: ExtensionType,
     ctx: ExtensionContext,
-) -> PResult<ExtensionBody<'a>> {
+) -> Result<ExtensionBody<'a>, DecodeError> {
     use ExtensionBody as B;
     use ExtensionContext::{
         Certificate as CT, CertificateRequest as CR, ClientHello as CH, EncryptedExtensions as EE,

@@ -2,34 +2,30 @@
 //! connection_id (RFC 9146 section 3), renegotiation_info (RFC 5746 section 3.2), and the
 //! unprefixed session_ticket (RFC 5077 section 3.2) and padding (RFC 7685 section 3).
 
-use super::scope::{opaque_last, PResult};
 use super::ExtensionBody;
+use crate::error::DecodeError;
 use crate::reader::{Bounds, Len, Reader};
 
 /// `struct { opaque cookie<1..2^16-1>; } Cookie;`
-pub(super) fn cookie<'a>(r: &mut Reader<'a, '_>) -> PResult<ExtensionBody<'a>> {
-    opaque_last(
-        r,
-        Len::U16,
-        "cookie_length",
-        "cookie",
-        Bounds::new(1, 0xffff),
-    )
-    .map(ExtensionBody::Cookie)
+pub(super) fn cookie<'a>(r: &mut Reader<'a, '_>) -> Result<ExtensionBody<'a>, DecodeError> {
+    r.opaque(Len::U16, "cookie_length", "cookie", Bounds::new(1, 0xffff))
+        .map(ExtensionBody::Cookie)
 }
 
 /// `struct { opaque cid<0..2^8-1>; } ConnectionId;` An empty cid means "send me records
 /// with a CID but I will not use one" (RFC 9146 section 3). The pre-RFC code point 53 used
 /// the same structure (draft-ietf-tls-dtls-connection-id), so it is read the same way.
-pub(super) fn connection_id<'a>(r: &mut Reader<'a, '_>) -> PResult<ExtensionBody<'a>> {
-    opaque_last(r, Len::U8, "cid_length", "cid", Bounds::ANY).map(ExtensionBody::ConnectionId)
+pub(super) fn connection_id<'a>(r: &mut Reader<'a, '_>) -> Result<ExtensionBody<'a>, DecodeError> {
+    r.opaque(Len::U8, "cid_length", "cid", Bounds::ANY)
+        .map(ExtensionBody::ConnectionId)
 }
 
 /// `struct { opaque renegotiated_connection<0..255>; } RenegotiationInfo;` Empty on an
 /// initial handshake; the verify_data of the previous handshake when renegotiating.
-pub(super) fn renegotiation_info<'a>(r: &mut Reader<'a, '_>) -> PResult<ExtensionBody<'a>> {
-    opaque_last(
-        r,
+pub(super) fn renegotiation_info<'a>(
+    r: &mut Reader<'a, '_>,
+) -> Result<ExtensionBody<'a>, DecodeError> {
+    r.opaque(
         Len::U8,
         "renegotiated_connection_length",
         "renegotiated_connection",

@@ -2,7 +2,6 @@
 //! one binder per identity. (The ServerHello form, a bare `uint16 selected_identity`, and
 //! psk_key_exchange_modes are read in `mod.rs` and `code_lists.rs`.)
 
-use super::scope::{elements, ends, fills, frame, u16_vector, Elements, Fail, PResult, Tail};
 use super::ExtensionBody;
 use crate::error::{DecodeError, DecodeErrorKind, EncodeError};
 use crate::list::{Item, List};
@@ -67,59 +66,44 @@ impl OfferedPsks<'_> {
     }
 }
 
-const IDENTITY_TAIL: Tail = Tail {
-    at: 0,
-    len: Len::U16,
-    name: "identity_length",
-    max: 0xffff,
-    after: 4,
-};
-
-const BINDER_TAIL: Tail = Tail {
-    at: 0,
-    len: Len::U8,
-    name: "binder_length",
-    max: 0xff,
-    after: 0,
-};
-
-pub(super) fn read_offered<'a>(r: &mut Reader<'a, '_>) -> PResult<ExtensionBody<'a>> {
-    let fr = frame(r, Len::U16, "identities_length", Bounds::new(7, 0xffff))?;
-    let el = Elements {
-        node: Some("identities"),
-        item: "psk_identity",
-        tail: Some(IDENTITY_TAIL),
-    };
-    // What follows the identities is exactly the binders vector.
-    let identities = elements(r, fr, u16_vector, el, |r, _| {
-        PskIdentity::read(r, ())?;
+/// Reads the elements of the current scope as `item[i]` with `T::read`, and counts them.
+fn count<'a, T: Item<'a, Ctx = ()>>(
+    r: &mut Reader<'a, '_>,
+    item: &'static str,
+) -> Result<(&'a [u8], usize), DecodeError> {
+    let raw = r.peek_rest();
+    let mut n = 0;
+    r.each(item, |r, _| {
+        T::read(r, ())?;
+        n += 1;
         Ok(())
     })?;
-    let bfr = frame(r, Len::U16, "binders_length", Bounds::new(33, 0xffff))?;
-    let el = Elements {
-        node: Some("binders"),
-        item: "binder",
-        tail: Some(BINDER_TAIL),
-    };
-    let binders = elements(r, bfr, ends, el, |r, _| {
-        PskBinder::read(r, ())?;
-        Ok(())
+    Ok((raw, n))
+}
+
+pub(super) fn read_offered<'a>(r: &mut Reader<'a, '_>) -> Result<ExtensionBody<'a>, DecodeError> {
+    let bounds = Bounds::new(7, 0xffff);
+    let (identities, ni) = r.vector(Len::U16, "identities_length", "identities", bounds, |r| {
+        count::<PskIdentity>(r, "psk_identity")
     })?;
-    fills(r, bfr, 1, 0xffff)?;
-    let psks = OfferedPsks {
-        identities: List::Raw(identities, ()),
-        binders: List::Raw(binders, ()),
-    };
+    let binders_at = r.offset();
+    let bounds = Bounds::new(33, 0xffff);
+    let (binders, nb) = r.vector(Len::U16, "binders_length", "binders", bounds, |r| {
+        count::<PskBinder>(r, "binder")
+    })?;
     // "binders: A series of HMAC values, one for each value in the identities list". A
     // count mismatch is well-formed but inconsistent, hence illegal_parameter (as
-    // BoringSSL does); the value reported is the number of binders.
-    let (ni, nb) = (psks.identities.len(), psks.binders.len());
+    // BoringSSL does); the value reported is the number of binders. (Counted while reading:
+    // during blame analysis, reading the raw lists again would not see a corrected length.)
     if ni != nb {
-        return Err(Fail::Open(r.error_at(
-            bfr.len_at,
-            bfr.len_name,
+        return Err(r.error_at(
+            binders_at,
+            "binders_length",
             DecodeErrorKind::IllegalValue { value: nb as u64 },
-        )));
+        ));
     }
-    Ok(ExtensionBody::PreSharedKeyClientHello(psks))
+    Ok(ExtensionBody::PreSharedKeyClientHello(OfferedPsks {
+        identities: List::Raw(identities, ()),
+        binders: List::Raw(binders, ()),
+    }))
 }

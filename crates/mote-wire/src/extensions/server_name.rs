@@ -2,10 +2,9 @@
 //! ServerHello or EncryptedExtensions the server acknowledges it with an empty body
 //! (handled as [`super::ExtensionBody::Empty`]).
 
-use super::scope::{elements, ends, fills, frame, Elements, Fail, PResult, Tail};
 use super::ExtensionBody;
 use crate::error::{DecodeError, DecodeErrorKind, EncodeError};
-use crate::list::{Item, List};
+use crate::list::{Item, List, ListIter};
 use crate::reader::{Bounds, Len, Reader};
 use crate::registry::NameType;
 use crate::writer::Writer;
@@ -54,39 +53,30 @@ impl<'a> Item<'a> for ServerName<'a> {
     }
 }
 
-const TAIL: Tail = Tail {
-    at: 1,
-    len: Len::U16,
-    name: "host_name_length",
-    max: 0xffff,
-    after: 0,
-};
-
 /// `ServerName server_name_list<1..2^16-1>`.
-pub(super) fn read<'a>(r: &mut Reader<'a, '_>) -> PResult<ExtensionBody<'a>> {
-    let fr = frame(r, Len::U16, "list_length", Bounds::new(1, 0xffff))?;
-    let el = Elements {
-        node: Some("server_name_list"),
-        item: "server_name",
-        tail: Some(TAIL),
-    };
-    let raw = elements(r, fr, ends, el, |r, before| {
-        let at = r.offset();
-        let sn = ServerName::read(r, ())?;
-        // RFC 6066 section 3: "The ServerNameList MUST NOT contain more than one name of
-        // the same name_type."
-        let earlier = List::<ServerName>::Raw(before, ());
-        if earlier.iter().any(|p| p.name_type == sn.name_type) {
-            return Err(Fail::Open(r.error_at(
-                at,
-                "name_type",
-                DecodeErrorKind::Duplicate {
-                    value: u64::from(sn.name_type.0),
-                },
-            )));
-        }
-        Ok(())
+pub(super) fn read<'a>(r: &mut Reader<'a, '_>) -> Result<ExtensionBody<'a>, DecodeError> {
+    let bounds = Bounds::new(1, 0xffff);
+    let raw = r.vector(Len::U16, "list_length", "server_name_list", bounds, |r| {
+        let raw = r.peek_rest();
+        let start = r.position();
+        r.each("server_name", |r, _| {
+            let (at, here) = (r.offset(), r.position());
+            let sn = ServerName::read(r, ())?;
+            // RFC 6066 section 3: "The ServerNameList MUST NOT contain more than one name
+            // of the same name_type."
+            let mut earlier = ListIter::<ServerName>::Raw(r.earlier(start, here), ());
+            if earlier.any(|p| p.name_type == sn.name_type) {
+                return Err(r.error_at(
+                    at,
+                    "name_type",
+                    DecodeErrorKind::Duplicate {
+                        value: u64::from(sn.name_type.0),
+                    },
+                ));
+            }
+            Ok(())
+        })?;
+        Ok(raw)
     })?;
-    fills(r, fr, 1, 0xffff)?;
     Ok(ExtensionBody::ServerNameList(List::Raw(raw, ())))
 }

@@ -2,9 +2,8 @@
 //! and in a TLS 1.3 Certificate entry the OCSP response. In a TLS 1.2 ServerHello and a
 //! TLS 1.3 CertificateRequest the body is empty ([`super::ExtensionBody::Empty`]).
 
-use super::scope::{opaque_last, PResult};
 use super::ExtensionBody;
-use crate::error::EncodeError;
+use crate::error::{DecodeError, EncodeError};
 use crate::reader::{Bounds, Len, Reader};
 use crate::writer::Writer;
 
@@ -52,7 +51,7 @@ fn is_ocsp(r: &Reader<'_, '_>) -> bool {
 }
 
 /// ClientHello: CertificateStatusRequest.
-pub(super) fn read_request<'a>(r: &mut Reader<'a, '_>) -> PResult<ExtensionBody<'a>> {
+pub(super) fn read_request<'a>(r: &mut Reader<'a, '_>) -> Result<ExtensionBody<'a>, DecodeError> {
     if !r.is_empty() && !is_ocsp(r) {
         return Ok(ExtensionBody::Unknown(r.rest("data")));
     }
@@ -63,8 +62,7 @@ pub(super) fn read_request<'a>(r: &mut Reader<'a, '_>) -> PResult<ExtensionBody<
         "responder_id_list",
         Bounds::ANY,
     )?;
-    let request_extensions = opaque_last(
-        r,
+    let request_extensions = r.opaque(
         Len::U16,
         "request_extensions_length",
         "request_extensions",
@@ -78,13 +76,12 @@ pub(super) fn read_request<'a>(r: &mut Reader<'a, '_>) -> PResult<ExtensionBody<
 }
 
 /// TLS 1.3 Certificate entry: CertificateStatus.
-pub(super) fn read_status<'a>(r: &mut Reader<'a, '_>) -> PResult<ExtensionBody<'a>> {
+pub(super) fn read_status<'a>(r: &mut Reader<'a, '_>) -> Result<ExtensionBody<'a>, DecodeError> {
     if !r.is_empty() && !is_ocsp(r) {
         return Ok(ExtensionBody::Unknown(r.rest("data")));
     }
     let status_type = r.u8("status_type")?;
-    let response = opaque_last(
-        r,
+    let response = r.opaque(
         Len::U24,
         "response_length",
         "response",

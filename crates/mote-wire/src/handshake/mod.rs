@@ -237,11 +237,17 @@ impl<'a> HandshakeMessage<'a> {
     /// Parses a body of type `msg_type` that fills the reader's current scope, inside node
     /// `msg_type` (its registry name, or "unknown"). The body must be consumed exactly:
     /// bytes after a complete message are an error (RFC 8446 section 6.2, decode_error).
+    ///
+    /// On an error, the length field to blame is worked out as [`Reader::diagnosed`] says.
     pub fn parse_body(
         msg_type: HandshakeType,
         r: &mut Reader<'a, '_>,
         ctx: &Context,
     ) -> Result<Self> {
+        r.diagnosed(|_, _| true, |r| Self::read_body(msg_type, r, ctx))
+    }
+
+    fn read_body(msg_type: HandshakeType, r: &mut Reader<'a, '_>, ctx: &Context) -> Result<Self> {
         let name = msg_type.name().unwrap_or("unknown");
         r.node(name, None, |r| {
             let m = Self::dispatch(msg_type, r, ctx)?;
@@ -313,7 +319,54 @@ impl<'a> HandshakeMessage<'a> {
 /// `LengthExceeds` on `handshake.length` at the length field's offset, and a body that ends
 /// early is `UnexpectedTrailing`. A DTLS fragment is not parsed: its bytes (named
 /// "fragment", bounded by `fragment_length`) come back as [`HandshakeMessage::Fragment`].
+///
+/// On an error, the length field to blame is worked out as [`Reader::diagnosed`] says, the
+/// bytes after the message being acceptable when they are nothing or whole handshake
+/// messages ([`is_message_chain`]). So a TLS `length` one short of a body that parses with
+/// it, followed by one byte that is no message, is blamed on `handshake.length`, and in DTLS
+/// a `length` and `fragment_length` that disagree blame the one whose correction makes the
+/// message parse. A correction that turns a whole DTLS message into a fragment explains
+/// nothing (a fragment's body is not parsed), so it is not taken.
 pub fn parse_handshake<'a>(
+    r: &mut Reader<'a, '_>,
+    ctx: &Context,
+) -> Result<(HandshakeHeader, HandshakeMessage<'a>)> {
+    // Whether the header, as sent, describes a fragment (offset, or lengths that differ).
+    let fragment = ctx.dtls && {
+        let h = r.peek_rest();
+        h.get(6..9).is_some_and(|o| o != [0, 0, 0]) || h.get(1..4) != h.get(9..12)
+    };
+    r.diagnosed(
+        |(_, m), rest| {
+            (fragment || !matches!(m, HandshakeMessage::Fragment(_)))
+                && is_message_chain(rest, ctx.dtls)
+        },
+        |r| read_handshake(r, ctx),
+    )
+}
+
+/// Whether `rest` is a run of whole handshake messages (headers whose lengths, in DTLS
+/// `fragment_length`, fit the bytes exactly), or nothing.
+pub fn is_message_chain(mut rest: &[u8], dtls: bool) -> bool {
+    // The length that frames the bytes ends the header: `length` in TLS, `fragment_length`
+    // in DTLS.
+    let hl = if dtls { 12 } else { 4 };
+    while !rest.is_empty() {
+        let Some(len) = rest.get(hl - 3..hl) else {
+            return false;
+        };
+        let n = len
+            .iter()
+            .fold(0usize, |acc, &x| (acc << 8) | usize::from(x));
+        match rest.get(hl + n..) {
+            Some(tail) => rest = tail,
+            None => return false,
+        }
+    }
+    true
+}
+
+fn read_handshake<'a>(
     r: &mut Reader<'a, '_>,
     ctx: &Context,
 ) -> Result<(HandshakeHeader, HandshakeMessage<'a>)> {
@@ -334,7 +387,7 @@ pub fn parse_handshake<'a>(
         }
         let n = header.length as usize;
         let msg = r.limited(n, "length", start + 1, |r| {
-            HandshakeMessage::parse_body(header.msg_type, r, ctx)
+            HandshakeMessage::read_body(header.msg_type, r, ctx)
         })?;
         Ok((header, msg))
     })
@@ -592,6 +645,98 @@ mod tests {
         let e = parse_handshake(&mut Reader::new(&b), &Context::DTLS12).unwrap_err();
         assert_eq!(e.offset, 6);
         assert_eq!(format!("{}", e.path), "handshake.fragment_offset");
+    }
+
+    /// A ClientHello body: session id [0x5e], in DTLS an empty cookie, one suite, null
+    /// compression, no extensions (42 bytes, 43 in DTLS), behind a TLS or DTLS header.
+    #[cfg(feature = "diagnose")]
+    fn hello(dtls: bool) -> std::vec::Vec<u8> {
+        let mut body = std::vec![3, 3];
+        body.extend_from_slice(&[0x11; 32]);
+        body.extend_from_slice(&[1, 0x5e]);
+        if dtls {
+            body.push(0);
+        }
+        body.extend_from_slice(&[0, 2, 0x13, 1, 1, 0]);
+        let n = body.len() as u8;
+        let mut m = if dtls {
+            std::vec![1, 0, 0, n, 0, 0, 0, 0, 0, 0, 0, n]
+        } else {
+            std::vec![1, 0, 0, n]
+        };
+        m.extend_from_slice(&body);
+        m
+    }
+
+    #[cfg(feature = "diagnose")]
+    fn blame(b: &[u8], ctx: &Context) -> std::string::String {
+        let e = parse_handshake(&mut Reader::new(b), ctx).unwrap_err();
+        format!("{e}")
+    }
+
+    #[cfg(feature = "diagnose")]
+    #[test]
+    fn a_short_tls_length_is_blamed_with_both_numbers() {
+        // 42 -> 41: the body stops before the compression method.
+        let mut b = hello(false);
+        b[3] = 41;
+        let want = "error at byte 1 (0x0001) handshake.length: declares 41 bytes but its \
+                    contents end after 42";
+        assert_eq!(blame(&b, &Context::TLS12), want);
+        // The same when another message follows.
+        b.extend_from_slice(&SHD_TLS);
+        assert_eq!(blame(&b, &Context::TLS12), want);
+        // When what follows is no message, the length cannot be the only error: the parse
+        // error stands.
+        b.truncate(b.len() - 4);
+        b.push(0xff);
+        assert!(blame(&b, &Context::TLS12).contains("legacy_compression_method"));
+    }
+
+    #[cfg(feature = "diagnose")]
+    #[test]
+    fn dtls_length_and_fragment_length_blame_the_one_that_is_off() {
+        let mut b = hello(true);
+        b[3] = 42;
+        assert_eq!(
+            blame(&b, &Context::DTLS12),
+            "error at byte 1 (0x0001) handshake.length: declares 42 bytes but its contents \
+             end after 43"
+        );
+        let mut b = hello(true);
+        b[11] = 44;
+        assert_eq!(
+            blame(&b, &Context::DTLS12),
+            "error at byte 9 (0x0009) handshake.fragment_length: length 44 is outside the \
+             allowed range 0..=43"
+        );
+        // Cut short, the two lengths agree: the message is incomplete (fragment_length 25
+        // would make it a fragment, but that explains nothing).
+        let b = hello(true);
+        assert_eq!(
+            blame(&b[..37], &Context::DTLS12),
+            "error at byte 1 (0x0001) handshake.length: declares 43 bytes but 25 follow"
+        );
+    }
+
+    #[cfg(feature = "diagnose")]
+    #[test]
+    fn a_short_session_id_is_blamed_not_the_suites_after_it() {
+        let mut b = hello(false);
+        b[4 + 34] = 0;
+        let e = parse_handshake(&mut Reader::new(&b), &Context::TLS12).unwrap_err();
+        assert_eq!(e.offset, 4 + 34);
+        assert_eq!(
+            format!("{}", e.path),
+            "handshake.client_hello.legacy_session_id_length"
+        );
+        assert_eq!(
+            e.kind,
+            DecodeErrorKind::TrailingBytes {
+                declared: 0,
+                used: 1
+            }
+        );
     }
 
     #[test]

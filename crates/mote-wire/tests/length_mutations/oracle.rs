@@ -136,32 +136,6 @@ pub enum Blame {
     Wrong(String),
 }
 
-/// The bytes a length field declares: the body for the handshake header's `length` and
-/// `fragment_length` (behind the rest of the header), else the bytes right after it.
-pub fn scope_of(f: &LengthField, header_len: usize) -> (usize, usize) {
-    let start = match f.path.as_str() {
-        "handshake.length" | "handshake.fragment_length" => header_len,
-        _ => f.offset + f.width,
-    };
-    (start, start + f.value)
-}
-
-/// The innermost scope around field `f` declared by another of `fields` (the whole message
-/// if none).
-pub fn enclosing(
-    f: &LengthField,
-    fields: &[LengthField],
-    header_len: usize,
-    len: usize,
-) -> (usize, usize) {
-    fields
-        .iter()
-        .map(|o| scope_of(o, header_len))
-        .filter(|&(s, e)| s <= f.offset && f.offset + f.width <= e)
-        .min_by_key(|&(s, e)| e - s)
-        .unwrap_or((0, len))
-}
-
 /// Judges `e`, the error of `mutated` (the field at `field.offset` changed by one).
 pub fn blame(mutated: &[u8], ctx: &Context, field: &LengthField, e: &DecodeError) -> Blame {
     if e.offset == field.offset {
