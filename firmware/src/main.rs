@@ -128,8 +128,9 @@ impl Failure {
 }
 
 fn run(rx: &'static mut [u8], tx: &'static mut [u8]) -> Result<Outcome, Failure> {
-    let mut line = [0u8; 2048];
-    let cmd = host::cmdline(&mut line);
+    // In static memory, not on the stack: the peak-stack figure should be the engine's.
+    let line = cortex_m::singleton!(: [u8; 2048] = [0; 2048]).ok_or(Failure::Args("boot"))?;
+    let cmd = host::cmdline(line);
     let mut seed = [0u8; 32];
     host::arg(cmd, "seed")
         .and_then(|s| host::hex(s, &mut seed))
@@ -148,11 +149,11 @@ fn run(rx: &'static mut [u8], tx: &'static mut [u8]) -> Result<Outcome, Failure>
     let mut cfg = ClientConfig::new();
     cfg.groups = &[NamedGroup::X25519];
     cfg.max_fragment_length = Some(MaxFragmentLength::L512);
-    let mut secret = [0u8; 1024];
+    let secret = cortex_m::singleton!(: [u8; 1024] = [0; 1024]).ok_or(Failure::Args("boot"))?;
     #[cfg(not(feature = "cert"))]
-    configure_psk(&mut cfg, cmd, &mut secret)?;
+    configure_psk(&mut cfg, cmd, secret)?;
     #[cfg(feature = "cert")]
-    let anchors = [anchor(cmd, &mut secret)?];
+    let anchors = [anchor(cmd, secret)?];
     #[cfg(feature = "cert")]
     configure_cert(&mut cfg, cmd, &anchors)?;
 
@@ -162,7 +163,9 @@ fn run(rx: &'static mut [u8], tx: &'static mut [u8]) -> Result<Outcome, Failure>
     let mut c = Client::new(RustCrypto, &cfg, &mut rng, UnixTime::from_secs(now), rx, tx)
         .map_err(Failure::Tls)?;
     let mut engine_ticks = timer.ticks().wrapping_sub(t0);
-    pump(&mut c, &uart, &mut rng, &timer, &mut engine_ticks, |c| c.status() == Status::Connected)?;
+    pump(&mut c, &uart, &mut rng, &timer, &mut engine_ticks, |c| {
+        c.status() == Status::Connected
+    })?;
     let handshake_ticks = engine_ticks;
     let suite = c.negotiated().suite;
     let mut sent = 0;
@@ -174,11 +177,15 @@ fn run(rx: &'static mut [u8], tx: &'static mut [u8]) -> Result<Outcome, Failure>
         line.num(now + u64::from(i));
         line.push(b"}]\n");
         c.write(line.bytes()).map_err(Failure::Tls)?;
-        pump(&mut c, &uart, &mut rng, &timer, &mut engine_ticks, |c| c.transmit().is_empty())?;
+        pump(&mut c, &uart, &mut rng, &timer, &mut engine_ticks, |c| {
+            c.transmit().is_empty()
+        })?;
         sent += 1;
     }
     c.close();
-    pump(&mut c, &uart, &mut rng, &timer, &mut engine_ticks, |c| c.transmit().is_empty())?;
+    pump(&mut c, &uart, &mut rng, &timer, &mut engine_ticks, |c| {
+        c.transmit().is_empty()
+    })?;
     Ok(Outcome {
         suite,
         readings: sent,

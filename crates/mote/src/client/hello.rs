@@ -102,7 +102,7 @@ fn write_hello(
     }
     if let Some(name) = cfg.server_name {
         // RFC 6066 section 3: literal IP addresses are not sent in server_name.
-        if name.parse::<core::net::IpAddr>().is_err() {
+        if !is_ip_literal(name) {
             sni = [ServerName::host_name(name.as_bytes())];
             names = sni;
             push!(Extension {
@@ -262,4 +262,11 @@ fn write_hello(
 
 fn out_len_hint(w: &Writer<'_>) -> usize {
     w.len() + w.remaining()
+}
+
+/// Whether `name` is an IPv4 or IPv6 literal rather than a host name. Cheaper than a full
+/// address parser (which costs about a kilobyte of flash): a host name has a letter in its
+/// last label (RFC 1123 section 2.1 forbids an all-numeric top-level domain) and never a ':'.
+fn is_ip_literal(name: &str) -> bool {
+    name.contains(':') || name.bytes().all(|b| b.is_ascii_digit() || b == b'.')
 }
