@@ -17,7 +17,13 @@ pub const DEFAULT_MAX_DEPTH: u8 = 6;
 /// The largest end-entity SubjectPublicKeyInfo [`VerifiedChain`] keeps. An RSA-4096 SPKI is
 /// 550 bytes (P-256: 91, P-384: 120, Ed25519: 44, RSA-2048: 294), so 600 holds every key a
 /// TLS peer plausibly uses while staying a fixed, stack-friendly size.
+#[cfg(feature = "rsa")]
 pub const MAX_SPKI: usize = 600;
+/// Without RSA the largest end-entity key is an uncompressed P-384 point (120 bytes of
+/// SPKI); P-256 is 91, Ed25519 44. Every copy of a verified key is 472 bytes smaller on a
+/// device than with room for RSA-4096.
+#[cfg(not(feature = "rsa"))]
+pub const MAX_SPKI: usize = 128;
 
 /// Signature bytes the default validator can hold for a certificate whose issuer is yet to
 /// arrive: a DER ECDSA P-384 signature is at most 104 bytes (P-256: 72, Ed25519: 64, which is
