@@ -5,8 +5,8 @@
 //!
 //! Profiles (cargo features): `psk` (external PSK, x25519, TLS_AES_128_CCM_8_SHA256) and
 //! `cert` (ECDSA P-256 chain to a trust anchor, x25519, TLS_AES_128_GCM_SHA256). Both ask the
-//! server for 512-byte records (max_fragment_length, which OpenSSL honours), so the buffers
-//! are about 1 KB.
+//! server for 512-byte records (record_size_limit, and max_fragment_length for servers such as
+//! OpenSSL that only know that), so the buffers are about 1 KB.
 #![no_std]
 #![no_main]
 
@@ -148,6 +148,10 @@ fn run(rx: &'static mut [u8], tx: &'static mut [u8]) -> Result<Outcome, Failure>
 
     let mut cfg = ClientConfig::new();
     cfg.groups = &[NamedGroup::X25519];
+    // 512-byte records: record_size_limit (RFC 8449; 513 counts TLS 1.3's content-type byte)
+    // for servers that know it, max_fragment_length (RFC 6066) for those that only know that,
+    // such as OpenSSL. A server that knows both uses record_size_limit (RFC 8449 section 5).
+    cfg.record_size_limit = Some(513);
     cfg.max_fragment_length = Some(MaxFragmentLength::L512);
     let secret = cortex_m::singleton!(: [u8; 1024] = [0; 1024]).ok_or(Failure::Args("boot"))?;
     #[cfg(not(feature = "cert"))]
