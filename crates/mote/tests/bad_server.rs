@@ -12,38 +12,27 @@ mod common;
 #[path = "bad_server/proxy.rs"]
 mod proxy;
 
-use common::{connect, free_port, pump, OsRng, Peer, Pki, SharedKeyLog};
+use common::{connect, pump, OsRng, Peer, Pki, SharedKeyLog};
 use mote::{Client, ClientConfig, Error, PeerMisbehaved, Status};
 use mote_crypto::rustcrypto::RustCrypto;
 use mote_wire::{AlertDescription as A, CipherSuite};
 use proxy::{Seen, Tamper};
-use std::process::Command;
 
 const NAME: &str = "sensor.example";
 
 /// `openssl s_server` for one connection with `cert`/`key` from `pki`.
 fn server(pki: &Pki, cert: &str) -> (Peer, u16) {
-    let port = free_port();
-    let p = Peer::spawn(Command::new("openssl").args([
-        "s_server",
-        "-accept",
-        &format!("127.0.0.1:{port}"),
-        "-tls1_3",
-        "-naccept",
-        "1",
-        "-cert",
-        &pki.path(cert),
-        "-key",
-        &pki.path("server.key"),
-        "-ciphersuites",
-        "TLS_AES_128_GCM_SHA256",
-    ]));
-    assert!(
-        p.wait_for("ACCEPT", 10),
-        "s_server did not start: {}",
-        p.output()
-    );
-    (p, port)
+    common::s_server(
+        1,
+        &[
+            "-cert",
+            &pki.path(cert),
+            "-key",
+            &pki.path("server.key"),
+            "-ciphersuites",
+            "TLS_AES_128_GCM_SHA256",
+        ],
+    )
 }
 
 /// What the client and the proxy saw.

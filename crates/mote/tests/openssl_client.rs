@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{connect, free_port, pump, OsRng, Peer};
+use common::{connect, pump, OsRng, Peer};
 use mote::{Client, ClientConfig, ExternalPsk, Status};
 use mote_crypto::rustcrypto::RustCrypto;
 use mote_crypto::HashAlgorithm;
@@ -18,13 +18,8 @@ fn psk() -> Vec<u8> {
         .collect()
 }
 
-fn psk_server(port: u16, suite: &str, no_dhe: bool) -> Peer {
-    let mut cmd = Command::new("openssl");
-    cmd.args([
-        "s_server",
-        "-accept",
-        &format!("127.0.0.1:{port}"),
-        "-tls1_3",
+fn psk_server(suite: &str, no_dhe: bool) -> (Peer, u16) {
+    let mut args = vec![
         "-nocert",
         "-psk",
         PSK_HEX,
@@ -32,25 +27,16 @@ fn psk_server(port: u16, suite: &str, no_dhe: bool) -> Peer {
         "sensor-0001",
         "-ciphersuites",
         suite,
-        "-naccept",
-        "1",
-    ]);
+    ];
     if no_dhe {
         // OpenSSL refuses psk_ke (missing_extension: no key_share) unless told otherwise.
-        cmd.arg("-allow_no_dhe_kex");
+        args.push("-allow_no_dhe_kex");
     }
-    let p = Peer::spawn(&mut cmd);
-    assert!(
-        p.wait_for("ACCEPT", 10),
-        "s_server did not start: {}",
-        p.output()
-    );
-    p
+    common::s_server(1, &args)
 }
 
 fn run_psk(suite: CipherSuite, name: &str, modes: &[PskKeyExchangeMode]) {
-    let port = free_port();
-    let server = psk_server(port, name, !modes.contains(&PskKeyExchangeMode::PSK_DHE_KE));
+    let (server, port) = psk_server(name, !modes.contains(&PskKeyExchangeMode::PSK_DHE_KE));
     let key = psk();
     let mut cfg = ClientConfig::new();
     let suites = [suite];
@@ -133,25 +119,16 @@ fn cert_handshake(
         key,
         "sensor.example",
     )));
-    let port = free_port();
-    let server = Peer::spawn(Command::new("openssl").args([
-        "s_server",
-        "-accept",
-        &format!("127.0.0.1:{port}"),
-        "-tls1_3",
-        "-naccept",
-        "1",
-        "-cert",
-        &pki.path("server.pem"),
-        "-key",
-        &pki.path("server.key"),
-        "-ciphersuites",
-        suite_name,
-    ]));
-    assert!(
-        server.wait_for("ACCEPT", 10),
-        "s_server did not start: {}",
-        server.output()
+    let (server, port) = common::s_server(
+        1,
+        &[
+            "-cert",
+            &pki.path("server.pem"),
+            "-key",
+            &pki.path("server.key"),
+            "-ciphersuites",
+            suite_name,
+        ],
     );
     let anchors = Box::leak(Box::new([
         mote_x509::TrustAnchor::from_cert(&pki.ca_der).unwrap()
@@ -241,20 +218,15 @@ impl mote::TicketStore for LastTicket {
 #[test]
 fn resumption_with_a_ticket_from_openssl() {
     let pki = common::Pki::new("resume", "ec", "sensor.example");
-    let port = free_port();
-    let server = Peer::spawn(Command::new("openssl").args([
-        "s_server",
-        "-accept",
-        &format!("127.0.0.1:{port}"),
-        "-tls1_3",
-        "-naccept",
-        "2",
-        "-cert",
-        &pki.path("server.pem"),
-        "-key",
-        &pki.path("server.key"),
-    ]));
-    assert!(server.wait_for("ACCEPT", 10), "{}", server.output());
+    let (server, port) = common::s_server(
+        2,
+        &[
+            "-cert",
+            &pki.path("server.pem"),
+            "-key",
+            &pki.path("server.key"),
+        ],
+    );
     let anchors = [mote_x509::TrustAnchor::from_cert(&pki.ca_der).unwrap()];
     let store = LastTicket::default();
     let now = std::time::SystemTime::now()
@@ -333,8 +305,7 @@ fn resumption_with_a_ticket_from_openssl() {
 
 #[test]
 fn key_update_both_ways_with_openssl() {
-    let port = free_port();
-    let mut server = psk_server(port, "TLS_AES_128_GCM_SHA256", false);
+    let (mut server, port) = psk_server("TLS_AES_128_GCM_SHA256", false);
     let key = psk();
     let mut cfg = ClientConfig::new();
     cfg.psk = Some(ExternalPsk {
@@ -463,22 +434,17 @@ fn small_buffers_stream_a_two_certificate_chain() {
         "-out",
         "leaf.pem",
     ]);
-    let port = free_port();
-    let server = Peer::spawn(Command::new("openssl").args([
-        "s_server",
-        "-accept",
-        &format!("127.0.0.1:{port}"),
-        "-tls1_3",
-        "-naccept",
-        "1",
-        "-cert",
-        &pki.path("leaf.pem"),
-        "-key",
-        &pki.path("leaf.key"),
-        "-cert_chain",
-        &pki.path("int.pem"),
-    ]));
-    assert!(server.wait_for("ACCEPT", 10), "{}", server.output());
+    let (server, port) = common::s_server(
+        1,
+        &[
+            "-cert",
+            &pki.path("leaf.pem"),
+            "-key",
+            &pki.path("leaf.key"),
+            "-cert_chain",
+            &pki.path("int.pem"),
+        ],
+    );
     let anchors = [mote_x509::TrustAnchor::from_cert(&pki.ca_der).unwrap()];
     let mut cfg = ClientConfig::new();
     cfg.server_name = Some("sensor.example");

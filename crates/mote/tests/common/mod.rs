@@ -380,3 +380,26 @@ pub fn unrelated_ca(tag: &str, cn: &str) -> Vec<u8> {
     let _ = std::fs::remove_dir_all(&dir);
     der
 }
+
+/// `openssl s_server -tls1_3` on a free port of 127.0.0.1 for `accept` connections, with
+/// `args` added; waits until it listens.
+pub fn s_server(accept: u32, args: &[&str]) -> (Peer, u16) {
+    let port = free_port();
+    let p = Peer::spawn(
+        Command::new("openssl")
+            .args([
+                "s_server",
+                "-accept",
+                &format!("127.0.0.1:{port}"),
+                "-tls1_3",
+            ])
+            .args(["-naccept", &accept.to_string()])
+            .args(args),
+    );
+    assert!(
+        p.wait_for("ACCEPT", 10),
+        "s_server did not start: {}",
+        p.output()
+    );
+    (p, port)
+}
