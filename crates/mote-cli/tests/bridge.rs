@@ -5,137 +5,74 @@
 //! The OpenSSL tests need the Debian package `openssl` (`./scripts/test` installs it); a
 //! missing tool is a failure that names the package, never a skip.
 
+mod common;
+
+use common::mote::{assert_records_mention, dissect_ok, records};
+use common::openssl;
+use common::proc::Proc;
+use common::tools::{free_udp_port, TempDir};
 use mote_cli::bridge::slip::{self, Decoded, Decoder};
 use mote_cli::input::{self, Format, Transport};
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream, UdpSocket};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::path::Path;
+use std::process::{Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 const PSK: &str = "00112233445566778899aabbccddeeff";
 
-/// Kills the child when dropped, so a failing test leaves no process running.
-struct Guard(Child);
-
-impl Drop for Guard {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-type Text = Arc<Mutex<String>>;
-
-/// Collects a child's output, line by line, into a shared string, until the pipe closes.
-fn collect(pipe: impl Read + Send + 'static) -> (Text, JoinHandle<()>) {
-    let seen = Text::default();
-    let s = seen.clone();
-    let done = std::thread::spawn(move || {
-        for line in BufReader::new(pipe).lines().map_while(Result::ok) {
-            let mut g = s.lock().unwrap();
-            g.push_str(&line);
-            g.push('\n');
-        }
-    });
-    (seen, done)
-}
-
-fn wait_for(seen: &Text, needle: &str, secs: u64) -> bool {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    while Instant::now() < deadline {
-        if seen.lock().unwrap().contains(needle) {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    false
-}
-
-fn text(seen: &Text) -> String {
-    seen.lock().unwrap().clone()
-}
-
-/// A running `mote bridge` and what it printed.
-struct Bridge {
-    child: Guard,
-    stdout: Text,
-    stderr: Text,
-    readers: Vec<JoinHandle<()>>,
-}
+/// A running `mote bridge` (killed on drop) and what it printed.
+struct Bridge(Proc);
 
 impl Bridge {
     fn start(args: &[&str]) -> Bridge {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_mote"))
-            .arg("bridge")
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("run mote bridge");
-        let (stdout, out_done) = collect(child.stdout.take().unwrap());
-        let (stderr, err_done) = collect(child.stderr.take().unwrap());
-        Bridge {
-            child: Guard(child),
-            stdout,
-            stderr,
-            readers: vec![out_done, err_done],
-        }
+        Bridge(Proc::start(
+            Command::new(env!("CARGO_BIN_EXE_mote"))
+                .arg("bridge")
+                .args(args)
+                .stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped()),
+        ))
     }
 
     /// Waits (bounded) for the bridge to exit, and for all its output.
     fn wait(&mut self, secs: u64) -> ExitStatus {
-        let deadline = Instant::now() + Duration::from_secs(secs);
-        loop {
-            if let Some(status) = self.child.0.try_wait().unwrap() {
-                for r in self.readers.drain(..) {
-                    r.join().unwrap();
-                }
-                return status;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "the bridge did not stop: {}",
-                text(&self.stderr)
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        self.0
+            .wait_within(secs)
+            .unwrap_or_else(|| panic!("the bridge did not stop: {}", self.0.stderr()))
     }
 
-    /// A bridge whose serial line is the test's listener at `board`.
-    fn on(board: SocketAddr, connect: &str, extra: &[&str]) -> Bridge {
-        let serial = format!("tcp:{board}");
-        Bridge::start(&[&["--serial", &serial, "--connect", connect][..], extra].concat())
+    /// A bridge to `connect` whose serial line is a new listener of the test's, and the
+    /// test's (the board's) end of that line once the bridge has connected to it.
+    fn with_board(connect: &str, extra: &[&str]) -> (Bridge, TcpStream) {
+        let (board, board_addr) = listener();
+        let serial = format!("tcp:{board_addr}");
+        let bridge =
+            Bridge::start(&[&["--serial", &serial, "--connect", connect][..], extra].concat());
+        (bridge, accept_within(&board, 10))
+    }
+
+    fn stdout(&self) -> String {
+        self.0.stdout()
+    }
+
+    fn stderr(&self) -> String {
+        self.0.stderr()
+    }
+
+    fn wait_for_stderr(&self, needle: &str, secs: u64) -> bool {
+        self.0.wait_for_stderr(needle, secs)
     }
 
     fn log(&self) -> String {
-        format!(
-            "stdout:\n{}stderr:\n{}",
-            text(&self.stdout),
-            text(&self.stderr)
-        )
+        format!("stdout:\n{}stderr:\n{}", self.stdout(), self.stderr())
     }
 }
 
-fn require(tool: &str, package: &str) {
-    let ok = Command::new("sh")
-        .args(["-c", &format!("command -v {tool}")])
-        .stdout(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    assert!(
-        ok,
-        "`{tool}` is missing: install the Debian package `{package}` (./scripts/test does)"
-    );
-}
-
-fn tmpdir(tag: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("mote-bridge-{tag}-{}", std::process::id()));
-    std::fs::create_dir_all(&d).unwrap();
-    d
+fn tmpdir(tag: &str) -> TempDir {
+    TempDir::new(&format!("bridge-{tag}"))
 }
 
 fn listener() -> (TcpListener, SocketAddr) {
@@ -220,46 +157,29 @@ fn flows(capture: &Path) -> Vec<FlowSummary> {
         .collect()
 }
 
-fn dissect(capture: &Path) -> (i32, String) {
-    let o = Command::new(env!("CARGO_BIN_EXE_mote"))
-        .arg("dissect")
-        .arg(capture)
-        .output()
-        .expect("run mote dissect");
-    (
-        o.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&o.stdout).into_owned(),
-    )
-}
-
 #[test]
 fn stream_relays_both_ways_and_reconnects_after_the_server_closes() {
     let dir = tmpdir("stream");
     let cap = dir.join("stream.pcapng");
     let echo = tcp_echo_server();
-    let (board, board_addr) = listener();
-    let mut bridge = Bridge::on(
-        board_addr,
-        &echo.to_string(),
-        &["--capture", cap.to_str().unwrap()],
-    );
-    let mut serial = accept_within(&board, 10);
+    let (mut bridge, mut serial) =
+        Bridge::with_board(&echo.to_string(), &["--capture", cap.to_str().unwrap()]);
     expect_echo(&mut serial, b"hello board");
     // The echo server closes after this; the bridge must notice before the next bytes.
     expect_echo(&mut serial, b"please close");
     assert!(
-        wait_for(&bridge.stderr, "connection 1: closed by the server", 10),
+        bridge.wait_for_stderr("connection 1: closed by the server", 10),
         "{}",
         bridge.log()
     );
     expect_echo(&mut serial, &[0xc0, 0, 0xff, b'\n']);
-    assert!(wait_for(&bridge.stderr, "connection 2: connected", 10));
+    assert!(bridge.wait_for_stderr("connection 2: connected", 10));
     serial.shutdown(Shutdown::Both).unwrap();
     let status = bridge.wait(10);
     assert!(status.success(), "{}", bridge.log());
     let log = bridge.log();
     assert_eq!(
-        text(&bridge.stdout),
+        bridge.stdout(),
         format!(
             "mote bridge: 2 connections to {echo}, 27 bytes from the board, 27 bytes to the \
              board\n"
@@ -277,7 +197,7 @@ fn stream_relays_both_ways_and_reconnects_after_the_server_closes() {
         assert!(log.contains(&line), "{line} missing: {log}");
     }
     let got = flows(&cap);
-    std::fs::remove_dir_all(&dir).ok();
+    drop(dir);
     let expected = [
         (49152, &b"hello boardplease close"[..]),
         (49153, b"\xc0\0\xff\n"),
@@ -298,23 +218,20 @@ fn stream_relays_both_ways_and_reconnects_after_the_server_closes() {
 fn stream_drops_bytes_while_the_server_is_unreachable() {
     let (closed, closed_addr) = listener();
     drop(closed);
-    let (board, board_addr) = listener();
-    let mut bridge = Bridge::on(board_addr, &closed_addr.to_string(), &[]);
-    let mut serial = accept_within(&board, 10);
+    let (mut bridge, mut serial) = Bridge::with_board(&closed_addr.to_string(), &[]);
     serial.write_all(b"lost").unwrap();
     assert!(
-        wait_for(&bridge.stderr, "4 bytes from the board dropped", 10),
+        bridge.wait_for_stderr("4 bytes from the board dropped", 10),
         "{}",
         bridge.log()
     );
-    assert!(
-        text(&bridge.stderr).contains(&format!("connection 1: cannot connect to {closed_addr}"))
-    );
+    assert!(bridge
+        .stderr()
+        .contains(&format!("connection 1: cannot connect to {closed_addr}")));
     drop(serial);
     assert!(bridge.wait(10).success(), "{}", bridge.log());
     assert!(
-        text(&bridge.stdout).contains("0 connections")
-            && text(&bridge.stdout).contains("4 bytes dropped"),
+        bridge.stdout().contains("0 connections") && bridge.stdout().contains("4 bytes dropped"),
         "{}",
         bridge.log()
     );
@@ -342,35 +259,25 @@ fn sigint_stops_the_bridge_with_a_summary_and_a_closed_capture() {
     let dir = tmpdir("sigint");
     let cap = dir.join("sigint.pcapng");
     let echo = tcp_echo_server();
-    let (board, board_addr) = listener();
-    let mut bridge = Bridge::on(
-        board_addr,
-        &echo.to_string(),
-        &["--capture", cap.to_str().unwrap()],
-    );
-    let mut serial = accept_within(&board, 10);
+    let (mut bridge, mut serial) =
+        Bridge::with_board(&echo.to_string(), &["--capture", cap.to_str().unwrap()]);
     expect_echo(&mut serial, b"ping");
-    let pid = bridge.child.0.id().to_string();
-    assert!(Command::new("kill")
-        .args(["-INT", &pid])
-        .status()
-        .unwrap()
-        .success());
+    assert!(bridge.0.interrupt());
     let status = bridge.wait(10);
     assert!(status.success(), "{}", bridge.log());
     assert!(
-        text(&bridge.stderr).contains("stopped by signal 2"),
+        bridge.stderr().contains("stopped by signal 2"),
         "{}",
         bridge.log()
     );
     assert!(
-        text(&bridge.stdout).contains("1 connection to"),
+        bridge.stdout().contains("1 connection to"),
         "{}",
         bridge.log()
     );
     // SYN, SYN-ACK, ACK, ping, its echo, then the bridge's FIN, the server's, the last ACK.
     let flags = tcp_flags(&cap);
-    std::fs::remove_dir_all(&dir).ok();
+    drop(dir);
     assert_eq!(
         flags,
         [
@@ -387,42 +294,42 @@ fn sigint_stops_the_bridge_with_a_summary_and_a_closed_capture() {
     drop(serial);
 }
 
-/// Starts `openssl s_server` with `args` and waits until it accepts.
-fn s_server(args: &[&str]) -> (Guard, Text) {
-    require("openssl", "openssl");
-    let mut c = Command::new("openssl")
-        .arg("s_server")
-        .args(args)
-        .args(["-nocert", "-psk", PSK, "-psk_identity", "sensor-0001"])
-        .args(["-naccept", "1"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start openssl s_server");
-    let (seen, _) = collect(c.stdout.take().unwrap());
-    let g = Guard(c);
-    assert!(wait_for(&seen, "ACCEPT", 10), "s_server did not start");
-    (g, seen)
+/// Starts `openssl s_server` with `args` (and the PSK) and waits until it accepts.
+fn s_server(args: &[&str]) -> Proc {
+    openssl::start_server(
+        openssl::command("s_server")
+            .args(args)
+            .args(["-nocert", "-psk", PSK, "-psk_identity", "sensor-0001"])
+            .args(["-naccept", "1"]),
+    )
 }
 
-/// Starts `openssl s_client` with `args`, sending `line` once connected.
-fn s_client(args: &[&str], line: &str) -> Guard {
-    let mut c = Command::new("openssl")
-        .arg("s_client")
-        .args(args)
-        .args(["-psk", PSK, "-psk_identity", "sensor-0001", "-quiet"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start openssl s_client");
-    c.stdin
-        .as_mut()
-        .unwrap()
-        .write_all(format!("{line}\n").as_bytes())
-        .unwrap();
-    Guard(c)
+/// Starts `openssl s_client` with `args` (and the PSK), sending `line` once connected.
+fn s_client(args: &[&str], line: &str) -> Proc {
+    let mut c = openssl::s_client(
+        &[
+            args,
+            &["-psk", PSK, "-psk_identity", "sensor-0001", "-quiet"],
+        ]
+        .concat(),
+    );
+    c.send_line(line);
+    c
+}
+
+/// Waits until `server` printed `reading`, then hangs up the serial line: the bridge must
+/// exit 0. Stops the client and the server.
+fn delivered(server: Proc, client: Proc, reading: &str, serial: TcpStream, bridge: &mut Bridge) {
+    assert!(
+        server.wait_for(reading, 15),
+        "s_server never printed the reading: {}\n{}",
+        server.output(),
+        bridge.log()
+    );
+    serial.shutdown(Shutdown::Both).unwrap();
+    assert!(bridge.wait(10).success(), "{}", bridge.log());
+    drop(client);
+    drop(server);
 }
 
 fn relay(mut from: TcpStream, mut to: TcpStream) {
@@ -437,14 +344,9 @@ fn stream_carries_an_openssl_tls13_psk_handshake_that_dissects() {
     let dir = tmpdir("tls13");
     let cap = dir.join("tls13.pcapng");
     let server_addr = listener().1.to_string();
-    let (server, seen) = s_server(&["-accept", &server_addr, "-tls1_3"]);
-    let (board, board_addr) = listener();
-    let mut bridge = Bridge::on(
-        board_addr,
-        &server_addr,
-        &["--capture", cap.to_str().unwrap()],
-    );
-    let serial = accept_within(&board, 10);
+    let server = s_server(&["-accept", &server_addr, "-tls1_3"]);
+    let (mut bridge, serial) =
+        Bridge::with_board(&server_addr, &["--capture", cap.to_str().unwrap()]);
     // The "board" is s_client, whose TCP bytes the test passes over the fake serial line.
     let (client_side, client_addr) = listener();
     let reading = r#"[{"bn":"urn:dev:mote:0001:","n":"temperature","u":"Cel","v":21.4}]"#;
@@ -452,26 +354,15 @@ fn stream_carries_an_openssl_tls13_psk_handshake_that_dissects() {
     let tls = accept_within(&client_side, 10);
     relay(tls.try_clone().unwrap(), serial.try_clone().unwrap());
     relay(serial.try_clone().unwrap(), tls);
+    delivered(server, client, reading, serial, &mut bridge);
     assert!(
-        wait_for(&seen, reading, 15),
-        "s_server never printed the reading: {}\n{}",
-        text(&seen),
-        bridge.log()
-    );
-    serial.shutdown(Shutdown::Both).unwrap();
-    assert!(bridge.wait(10).success(), "{}", bridge.log());
-    drop(client);
-    drop(server);
-    assert!(
-        text(&bridge.stdout).contains("1 connection to"),
+        bridge.stdout().contains("1 connection to"),
         "{}",
         bridge.log()
     );
-    let (code, out) = dissect(&cap);
-    std::fs::remove_dir_all(&dir).ok();
-    assert_eq!(code, 0, "{out}");
+    let out = dissect_ok(&cap);
     assert!(out.contains("negotiated TLS 1.3"), "{out}");
-    let recs: Vec<&str> = out.lines().filter(|l| l.starts_with("record[")).collect();
+    let recs = records(&out);
     assert!(
         recs.len() > 2 && recs[0].ends_with("client_hello") && recs[1].ends_with("server_hello"),
         "{out}"
@@ -518,9 +409,7 @@ fn udp_relays_slip_frames_as_datagrams_and_back() {
     let dir = tmpdir("udp");
     let cap = dir.join("udp.pcapng");
     let (echo, received) = udp_echo_server();
-    let (board, board_addr) = listener();
-    let mut bridge = Bridge::on(
-        board_addr,
+    let (mut bridge, mut serial) = Bridge::with_board(
         &echo.to_string(),
         &[
             "--udp",
@@ -530,7 +419,6 @@ fn udp_relays_slip_frames_as_datagrams_and_back() {
             cap.to_str().unwrap(),
         ],
     );
-    let mut serial = accept_within(&board, 10);
     let payloads: Vec<Vec<u8>> = vec![
         b"plain reading".to_vec(),
         vec![slip::END, slip::ESC, slip::END],
@@ -555,27 +443,31 @@ fn udp_relays_slip_frames_as_datagrams_and_back() {
     let echoed = read_frames(&mut serial, payloads.len());
     assert_eq!(echoed, payloads, "{}", bridge.log());
     assert_eq!(*received.lock().unwrap(), payloads);
-    let log = text(&bridge.stderr);
     // Datagrams are numbered in both directions together, in the order the bridge saw them.
+    // The bridge's stderr is read by a thread: wait (bounded) for each line to arrive.
     for line in [
         "invalid SLIP escape 0xdb 0x78 after 3 bytes".to_string(),
         "SLIP frame of 100 bytes is larger than the maximum of 64".to_string(),
         format!("datagram 1: board -> {echo}, 13 bytes"),
         format!(": {echo} -> board, 13 bytes"),
     ] {
-        assert!(log.contains(&line), "{line} missing: {log}");
+        assert!(
+            bridge.0.wait_for_stderr(&line, 10),
+            "{line} missing: {}",
+            bridge.stderr()
+        );
     }
     serial.shutdown(Shutdown::Both).unwrap();
     assert!(bridge.wait(10).success(), "{}", bridge.log());
     assert_eq!(
-        text(&bridge.stdout),
+        bridge.stdout(),
         format!(
             "mote bridge: 4 datagrams from the board (84 bytes), 4 to the board (84 bytes) via \
              {echo}; frames dropped: 1 with an invalid escape, 1 oversize\n"
         )
     );
     let bytes = std::fs::read(&cap).unwrap();
-    std::fs::remove_dir_all(&dir).ok();
+    drop(dir);
     let loaded = input::load(&bytes, Format::Pcapng).unwrap();
     assert_eq!(loaded.flows.len(), 1);
     let f = &loaded.flows[0];
@@ -597,26 +489,16 @@ fn udp_relays_slip_frames_as_datagrams_and_back() {
 fn udp_carries_an_openssl_dtls12_handshake_that_dissects() {
     let dir = tmpdir("dtls");
     let cap = dir.join("dtls.pcapng");
-    let port = UdpSocket::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let server_addr = format!("127.0.0.1:{port}");
-    let (server, seen) = s_server(&[
+    let server_addr = format!("127.0.0.1:{}", free_udp_port());
+    let server = s_server(&[
         "-dtls1_2",
         "-accept",
         &server_addr,
         "-cipher",
         "PSK-AES128-CCM8",
     ]);
-    let (board, board_addr) = listener();
-    let mut bridge = Bridge::on(
-        board_addr,
-        &server_addr,
-        &["--udp", "--capture", cap.to_str().unwrap()],
-    );
-    let serial = accept_within(&board, 10);
+    let (mut bridge, serial) =
+        Bridge::with_board(&server_addr, &["--udp", "--capture", cap.to_str().unwrap()]);
     // The "board" is s_client, whose datagrams the test SLIP-frames over the serial line.
     let udp = UdpSocket::bind("127.0.0.1:0").unwrap();
     udp.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
@@ -664,35 +546,21 @@ fn udp_carries_an_openssl_dtls12_handshake_that_dissects() {
         ],
         reading,
     );
-    assert!(
-        wait_for(&seen, reading, 15),
-        "s_server never printed the reading: {}\n{}",
-        text(&seen),
-        bridge.log()
-    );
-    serial.shutdown(Shutdown::Both).unwrap();
-    assert!(bridge.wait(10).success(), "{}", bridge.log());
-    drop(client);
-    drop(server);
-    let (code, out) = dissect(&cap);
-    std::fs::remove_dir_all(&dir).ok();
-    assert_eq!(code, 0, "{out}");
+    delivered(server, client, reading, serial, &mut bridge);
+    let out = dissect_ok(&cap);
     assert!(
         out.contains("negotiated DTLS 1.2, TLS_PSK_WITH_AES_128_CCM_8"),
         "{out}"
     );
-    for m in [
-        "client_hello",
-        "hello_verify_request",
-        "server_hello",
-        "client_key_exchange",
-    ] {
-        assert!(
-            out.lines()
-                .any(|l| l.starts_with("record[") && l.contains(m)),
-            "{m} missing: {out}"
-        );
-    }
+    assert_records_mention(
+        &out,
+        &[
+            "client_hello",
+            "hello_verify_request",
+            "server_hello",
+            "client_key_exchange",
+        ],
+    );
 }
 
 #[cfg(unix)]
@@ -720,7 +588,7 @@ fn serial_device_path_is_opened_raw_and_relayed() {
         &echo.to_string(),
     ]);
     assert!(
-        wait_for(&bridge.stderr, &format!("serial {path} <->"), 10),
+        bridge.wait_for_stderr(&format!("serial {path} <->"), 10),
         "{}",
         bridge.log()
     );
@@ -740,7 +608,9 @@ fn serial_device_path_is_opened_raw_and_relayed() {
     drop(slave);
     assert!(bridge.wait(10).success(), "{}", bridge.log());
     assert!(
-        text(&bridge.stdout).contains("14 bytes from the board, 14 bytes to the board"),
+        bridge
+            .stdout()
+            .contains("14 bytes from the board, 14 bytes to the board"),
         "{}",
         bridge.log()
     );
@@ -783,11 +653,7 @@ fn setup_errors_exit_2_with_a_reason() {
         let mut bridge = Bridge::start(&args);
         let status = bridge.wait(10);
         assert_eq!(status.code(), Some(2), "{args:?}: {}", bridge.log());
-        assert!(
-            text(&bridge.stderr).contains(want),
-            "{args:?}: {}",
-            bridge.log()
-        );
-        assert_eq!(text(&bridge.stdout), "", "{args:?}");
+        assert!(bridge.stderr().contains(want), "{args:?}: {}", bridge.log());
+        assert_eq!(bridge.stdout(), "", "{args:?}");
     }
 }

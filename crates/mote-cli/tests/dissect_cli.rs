@@ -7,50 +7,21 @@
 //! - `../shared/vectors/captures/illustrated-{tls12,tls13,dtls}/captures/capture.pcap`: the
 //!   Illustrated TLS 1.2 / TLS 1.3 / DTLS 1.3 captures (syncsynchalt, MIT).
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+mod common;
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+use common::mote::{mote, mote_stdin, records, stdout};
+use common::tools::root;
+use std::path::PathBuf;
 
 fn vectors() -> PathBuf {
     root().join("../shared/vectors")
 }
 
-fn mote(args: &[&str], stdin: Option<&[u8]>) -> Output {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_mote"));
-    c.args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = c.spawn().expect("run mote");
-    let mut input = child.stdin.take().expect("stdin");
-    if let Some(b) = stdin {
-        input.write_all(b).expect("write stdin");
-    }
-    drop(input);
-    child.wait_with_output().expect("mote finishes")
-}
-
-fn text(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-/// The summary lines of records: `record[N] direction ...: summary`.
-fn summaries(out: &str) -> Vec<String> {
-    out.lines()
-        .filter(|l| l.starts_with("record["))
-        .map(str::to_string)
-        .collect()
-}
-
 #[test]
 fn openssl_tls13_sample_dissects_cleanly() {
     let p = root().join("samples/openssl-tls13.pcap");
-    let o = mote(&["dissect", p.to_str().unwrap()], None);
-    let out = text(&o);
+    let o = mote(&["dissect", p.to_str().unwrap()]);
+    let out = stdout(&o);
     assert_eq!(o.status.code(), Some(0), "{out}");
     assert!(
         out.contains(
@@ -58,7 +29,7 @@ fn openssl_tls13_sample_dissects_cleanly() {
         ),
         "{out}"
     );
-    let s = summaries(&out);
+    let s = records(&out);
     assert!(
         s[0].contains("client->server") && s[0].ends_with("client_hello"),
         "{}",
@@ -84,14 +55,14 @@ fn openssl_tls13_sample_dissects_cleanly() {
 #[test]
 fn openssl_dtls12_sample_dissects_cleanly() {
     let p = root().join("samples/openssl-dtls12-psk-ccm8.pcap");
-    let o = mote(&["dissect", p.to_str().unwrap()], None);
-    let out = text(&o);
+    let o = mote(&["dissect", p.to_str().unwrap()]);
+    let out = stdout(&o);
     assert_eq!(o.status.code(), Some(0), "{out}");
     assert!(
         out.contains("negotiated DTLS 1.2, TLS_PSK_WITH_AES_128_CCM_8"),
         "{out}"
     );
-    let s = summaries(&out);
+    let s = records(&out);
     let want = [
         "client_hello",
         "hello_verify_request",
@@ -130,10 +101,10 @@ fn illustrated_captures_dissect_cleanly() {
                 .join(name)
                 .join("captures/capture.pcap")
         };
-        let o = mote(&["dissect", p.to_str().unwrap()], None);
-        let out = text(&o);
+        let o = mote(&["dissect", p.to_str().unwrap()]);
+        let out = stdout(&o);
         assert_eq!(o.status.code(), Some(0), "{name}: {out}");
-        let s = summaries(&out);
+        let s = records(&out);
         assert_eq!(s.len(), n, "{name}: {out}");
         assert!(s[0].ends_with(first), "{name}: {}", s[0]);
     }
@@ -143,17 +114,12 @@ fn illustrated_captures_dissect_cleanly() {
 /// mutations below start from a real, valid message.
 fn sample_client_hello() -> Vec<u8> {
     let p = root().join("samples/openssl-tls13.pcap");
-    let o = mote(&["dissect", "--json", p.to_str().unwrap()], None);
+    let o = mote(&["dissect", "--json", p.to_str().unwrap()]);
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
     let rec = &v["flows"][0]["records"][0]["tree"];
     assert_eq!(rec["length"], 248);
-    // Rebuild the record bytes from the pcap itself: find 16 03 01 00 f3 01 in the file.
-    let pcap = std::fs::read(&p).unwrap();
-    let at = pcap
-        .windows(6)
-        .position(|w| w == [0x16, 0x03, 0x01, 0x00, 0xf3, 0x01])
-        .expect("ClientHello in the capture");
-    pcap[at..at + 248].to_vec()
+    // The record bytes come from the pcap itself: 16 03 01 00 f3 01 found in the file.
+    common::mote::sample_client_hello()
 }
 
 fn hex(b: &[u8]) -> String {
@@ -165,8 +131,8 @@ fn hex(b: &[u8]) -> String {
 
 /// Dissects `bytes` given as a hex dump on stdin; returns exit code and the diagnostics.
 fn diagnose(bytes: &[u8]) -> (i32, Vec<String>) {
-    let o = mote(&["dissect", "-"], Some(hex(bytes).as_bytes()));
-    let out = text(&o);
+    let o = mote_stdin(&["dissect", "-"], hex(bytes).as_bytes());
+    let out = stdout(&o);
     let d = out
         .lines()
         .filter_map(|l| l.trim_start().strip_prefix("! ").map(str::to_string))
@@ -253,7 +219,7 @@ fn record_cut_short() {
 fn json_has_the_same_tree_and_counts_diagnostics() {
     let mut ch = sample_client_hello();
     ch[8] += 4;
-    let o = mote(&["dissect", "--json", "-"], Some(hex(&ch).as_bytes()));
+    let o = mote_stdin(&["dissect", "--json", "-"], hex(&ch).as_bytes());
     assert_eq!(o.status.code(), Some(1));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("valid JSON");
     assert_eq!(v["diagnostics"], 1);
@@ -269,7 +235,7 @@ fn json_has_the_same_tree_and_counts_diagnostics() {
 
 #[test]
 fn unreadable_input_exits_2() {
-    let o = mote(&["dissect", "/nonexistent/capture.pcap"], None);
+    let o = mote(&["dissect", "/nonexistent/capture.pcap"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("cannot read"));
     // A pcap header followed by garbage.
@@ -277,9 +243,9 @@ fn unreadable_input_exits_2() {
     bad.extend_from_slice(&[0xff; 40]);
     let dir = std::env::temp_dir().join(format!("mote-bad-{}.pcap", std::process::id()));
     std::fs::write(&dir, &bad).unwrap();
-    let o = mote(&["dissect", dir.to_str().unwrap()], None);
+    let o = mote(&["dissect", dir.to_str().unwrap()]);
     std::fs::remove_file(&dir).ok();
-    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
 }
 
 #[test]
@@ -303,16 +269,16 @@ fn xxd_dump_of_a_client_hello() {
             ascii
         ));
     }
-    let o = mote(&["dissect", "-"], Some(dump.as_bytes()));
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
-    assert!(text(&o).contains("client_hello"));
+    let o = mote_stdin(&["dissect", "-"], dump.as_bytes());
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    assert!(stdout(&o).contains("client_hello"));
 }
 
 #[test]
 fn bare_handshake_message_without_record_header() {
     let ch = sample_client_hello();
-    let o = mote(&["dissect", "-"], Some(hex(&ch[5..]).as_bytes()));
-    let out = text(&o);
+    let o = mote_stdin(&["dissect", "-"], hex(&ch[5..]).as_bytes());
+    let out = stdout(&o);
     assert_eq!(o.status.code(), Some(0), "{out}");
     assert!(out.contains("client_hello (no record header)"), "{out}");
 }

@@ -11,29 +11,17 @@
 //!
 //! Live captures with OpenSSL are in `dissect_keylog_live.rs`.
 
+mod common;
+
+use common::mote::{dissect_keylog, mote, records, stdout};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 fn illustrated(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../../shared/vectors/captures")
         .join(name)
         .join("captures")
-}
-
-fn mote(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_mote"))
-        .args(args)
-        .output()
-        .expect("run mote")
-}
-
-fn text(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn summaries(out: &str) -> Vec<&str> {
-    out.lines().filter(|l| l.starts_with("record[")).collect()
 }
 
 /// The summary line of `record[i]`.
@@ -101,14 +89,14 @@ fn dissect_tls13(keylog: &Path, json: bool) -> Output {
 fn illustrated_tls13_every_record_decrypts() {
     let kl = illustrated("illustrated-tls13").join("keylog.txt");
     let o = dissect_tls13(&kl, false);
-    let out = text(&o);
+    let out = stdout(&o);
     assert_eq!(o.status.code(), Some(0), "{out}");
     assert!(out.contains(", 0 diagnostics"), "{out}");
     assert!(
         out.contains("note: key log: 9 of 9 encrypted records decrypted"),
         "{out}"
     );
-    let s = summaries(&out);
+    let s = records(&out);
     assert_eq!(s.len(), 13, "{out}");
     // Everything after ServerHello is either compatibility change_cipher_spec or decrypted.
     for l in &s[2..] {
@@ -225,7 +213,7 @@ fn illustrated_tls13_flipped_secret_byte_is_a_diagnostic() {
     assert_ne!(kl, tls13_keylog());
     let p = scratch("flipped-shts.txt", kl.as_bytes());
     let o = dissect_tls13(&p, false);
-    let out = text(&o);
+    let out = stdout(&o);
     assert_eq!(o.status.code(), Some(1), "{out}");
     assert!(out.contains(", 1 diagnostic\n"), "{out}");
     assert!(
@@ -255,7 +243,7 @@ fn illustrated_tls13_flipped_secret_byte_is_a_diagnostic() {
     );
     let p = scratch("flipped-cats.txt", kl.as_bytes());
     let o = dissect_tls13(&p, false);
-    let out = text(&o);
+    let out = stdout(&o);
     assert_eq!(o.status.code(), Some(1), "{out}");
     assert!(
         out.contains(
@@ -282,13 +270,8 @@ fn illustrated_tls13_tampered_record_is_a_diagnostic() {
     pcap[at + 40] ^= 0x01;
     let p = scratch("tampered.pcap", &pcap);
     let kl = dir.join("keylog.txt");
-    let o = mote(&[
-        "dissect",
-        p.to_str().unwrap(),
-        "--keylog",
-        kl.to_str().unwrap(),
-    ]);
-    let out = text(&o);
+    let o = dissect_keylog(&p, &kl);
+    let out = stdout(&o);
     assert_eq!(o.status.code(), Some(1), "{out}");
     assert!(
         out.contains(
@@ -309,7 +292,7 @@ fn illustrated_tls13_other_client_random_is_a_note() {
     );
     let p = scratch("other-random.txt", kl.as_bytes());
     let o = dissect_tls13(&p, false);
-    let out = text(&o);
+    let out = stdout(&o);
     assert_eq!(o.status.code(), Some(0), "{out}");
     assert!(
         out.contains(
@@ -320,7 +303,7 @@ fn illustrated_tls13_other_client_random_is_a_note() {
         "{out}"
     );
     assert!(!out.contains("(decrypted)"), "{out}");
-    for l in &summaries(&out)[3..] {
+    for l in &records(&out)[3..] {
         assert!(
             l.ends_with("encrypted") || l.ends_with("change_cipher_spec"),
             "{l}"
@@ -338,7 +321,7 @@ fn illustrated_tls13_missing_label_is_a_note() {
         .collect();
     let p = scratch("no-sats.txt", kl.as_bytes());
     let o = dissect_tls13(&p, false);
-    let out = text(&o);
+    let out = stdout(&o);
     assert_eq!(o.status.code(), Some(0), "{out}");
     assert!(
         out.contains("note: not decrypted: the key log has no SERVER_TRAFFIC_SECRET_0"),
@@ -419,13 +402,8 @@ fn tls12_and_dtls_with_a_keylog_are_notes() {
     ] {
         let d = illustrated(name);
         let (cap, kl) = (d.join("capture.pcap"), d.join("keylog.txt"));
-        let o = mote(&[
-            "dissect",
-            cap.to_str().unwrap(),
-            "--keylog",
-            kl.to_str().unwrap(),
-        ]);
-        let out = text(&o);
+        let o = dissect_keylog(&cap, &kl);
+        let out = stdout(&o);
         assert_eq!(o.status.code(), Some(0), "{name}: {out}");
         assert!(out.contains(note), "{name}: {out}");
         assert!(!out.contains("(decrypted)"), "{name}: {out}");
@@ -448,7 +426,7 @@ fn keylog_file_problems() {
     );
     let p = scratch("crlf.txt", kl.as_bytes());
     let o = mote(&["dissect", cap, "--keylog", p.to_str().unwrap()]);
-    let out = text(&o);
+    let out = stdout(&o);
     assert_eq!(o.status.code(), Some(0), "{out}");
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("line 2: ignored: not three fields"), "{err}");
@@ -458,7 +436,7 @@ fn keylog_file_problems() {
     );
     // Without --keylog nothing changes: the records are encrypted, exit 0.
     let o = mote(&["dissect", cap]);
-    let out = text(&o);
+    let out = stdout(&o);
     assert_eq!(o.status.code(), Some(0));
     assert!(
         !out.contains("(decrypted)") && !out.contains("key log"),

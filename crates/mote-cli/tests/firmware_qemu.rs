@@ -7,89 +7,16 @@
 //! The firmware is built here (`cargo build --release` in `firmware/`, for
 //! thumbv7em-none-eabihf; `./scripts/test` installs the target).
 
-use std::io::{BufRead, BufReader, Read};
+mod common;
+
+use common::mote::dissect_ok;
+use common::openssl::tls13_server;
+use common::pki::{ca, issue, P256};
+use common::proc::Proc;
+use common::tools::{free_tcp_port, require, root, TempDir};
+use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
-
-struct Proc {
-    child: Child,
-    out: Arc<Mutex<String>>,
-}
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Proc {
-    fn spawn(cmd: &mut Command, what: &str, package: &str) -> Proc {
-        let mut child = cmd
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {what}: {e}: install the Debian package `{package}` (./scripts/test does)"));
-        let out = Arc::new(Mutex::new(String::new()));
-        let streams: Vec<Box<dyn Read + Send>> = vec![
-            Box::new(child.stdout.take().unwrap()),
-            Box::new(child.stderr.take().unwrap()),
-        ];
-        for s in streams {
-            let o = out.clone();
-            std::thread::spawn(move || {
-                for l in BufReader::new(s).lines().map_while(Result::ok) {
-                    o.lock().unwrap().push_str(&(l + "\n"));
-                }
-            });
-        }
-        Proc { child, out }
-    }
-
-    fn wait_for(&self, needle: &str, secs: u64) -> bool {
-        let deadline = Instant::now() + Duration::from_secs(secs);
-        while Instant::now() < deadline {
-            if self.out.lock().unwrap().contains(needle) {
-                return true;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        false
-    }
-
-    fn output(&self) -> String {
-        self.out.lock().unwrap().clone()
-    }
-
-    /// Waits for the process to exit; its status code.
-    fn exit_code(&mut self, secs: u64) -> Option<i32> {
-        let deadline = Instant::now() + Duration::from_secs(secs);
-        while Instant::now() < deadline {
-            if let Ok(Some(s)) = self.child.try_wait() {
-                // Let the reader threads drain.
-                std::thread::sleep(Duration::from_millis(100));
-                return s.code();
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        None
-    }
-}
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+use std::process::Command;
 
 /// Builds the firmware for `features` and returns a copy of the ELF (the two profiles share
 /// one target directory).
@@ -137,12 +64,13 @@ fn seed() -> String {
 /// Runs the firmware against the server on `server_port`; returns QEMU's output and the
 /// capture the bridge wrote.
 fn run_board(elf: &Path, server_port: u16, args: &[String], capture: &Path) -> String {
-    let serial = free_port();
+    let serial = free_tcp_port();
     let mut semihosting = String::from("enable=on,target=native,arg=mote-fw");
     for a in args {
         semihosting.push_str(",arg=");
         semihosting.push_str(a);
     }
+    require("qemu-system-arm", "qemu-system-arm");
     let mut qemu = Proc::spawn(
         Command::new("qemu-system-arm")
             .args(["-M", "mps2-an386", "-nographic", "-monitor", "none"])
@@ -152,8 +80,6 @@ fn run_board(elf: &Path, server_port: u16, args: &[String], capture: &Path) -> S
             ])
             .args(["-semihosting-config", &semihosting, "-kernel"])
             .arg(elf),
-        "qemu-system-arm",
-        "qemu-system-arm",
     );
     assert!(
         qemu.wait_for("waiting for connection", 20),
@@ -171,8 +97,6 @@ fn run_board(elf: &Path, server_port: u16, args: &[String], capture: &Path) -> S
                 "--capture",
             ])
             .arg(capture),
-        "mote bridge",
-        "-",
     );
     let code = qemu.exit_code(180);
     let out = qemu.output();
@@ -187,27 +111,34 @@ fn run_board(elf: &Path, server_port: u16, args: &[String], capture: &Path) -> S
     out
 }
 
-fn openssl(args: &[&str], dir: &Path) {
-    let o = Command::new("openssl")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("install the Debian package `openssl`");
+/// Runs the firmware with `args` against `server` on `port`: the firmware must report
+/// `suite` and `readings` readings sent, the server must print each, and the capture must
+/// dissect cleanly.
+fn board_sends(
+    elf: &Path,
+    server: Proc,
+    port: u16,
+    args: &[String],
+    capture: &Path,
+    suite: &str,
+    readings: u32,
+) {
+    let out = run_board(elf, port, args, capture);
     assert!(
-        o.status.success(),
-        "openssl {args:?}: {}",
-        String::from_utf8_lossy(&o.stderr)
+        out.contains(&format!(
+            "mote-firmware: ok suite={suite} readings={readings}"
+        )),
+        "{out}"
     );
-}
-
-fn dissect_ok(capture: &Path) {
-    let o = Command::new(env!("CARGO_BIN_EXE_mote"))
-        .arg("dissect")
-        .arg(capture)
-        .output()
-        .unwrap();
-    let out = String::from_utf8_lossy(&o.stdout);
-    assert_eq!(o.status.code(), Some(0), "{out}");
+    for i in 0..readings {
+        assert!(
+            server.wait_for(&format!("\"v\":21.{i}"), 10),
+            "reading {i} missing:\n{}",
+            server.output()
+        );
+    }
+    drop(server);
+    let out = dissect_ok(capture);
     assert!(
         out.contains("client_hello") && out.contains("server_hello"),
         "{out}"
@@ -216,8 +147,7 @@ fn dissect_ok(capture: &Path) {
 
 #[test]
 fn firmware_in_qemu_sends_readings_over_tls13_psk_and_certificates() {
-    let dir = std::env::temp_dir().join(format!("mote-fw-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = TempDir::new("fw");
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
@@ -226,13 +156,11 @@ fn firmware_in_qemu_sends_readings_over_tls13_psk_and_certificates() {
     // PSK with TLS_AES_128_CCM_8_SHA256, RFC 7925's suite for constrained devices.
     let elf = build_firmware("psk", &dir);
     let psk = "0102030405060708090a0b0c0d0e0f10";
-    let port = free_port();
-    let server = Proc::spawn(
-        Command::new("openssl").args([
-            "s_server",
-            "-accept",
-            &format!("127.0.0.1:{port}"),
-            "-tls1_3",
+    let port = free_tcp_port();
+    let server = tls13_server(
+        port,
+        1,
+        &[
             "-nocert",
             "-psk",
             psk,
@@ -240,13 +168,8 @@ fn firmware_in_qemu_sends_readings_over_tls13_psk_and_certificates() {
             "sensor-0001",
             "-ciphersuites",
             "TLS_AES_128_CCM_8_SHA256",
-            "-naccept",
-            "1",
-        ]),
-        "openssl",
-        "openssl",
+        ],
     );
-    assert!(server.wait_for("ACCEPT", 10));
     let capture = dir.join("psk.pcapng");
     let args = [
         format!("seed={}", seed()),
@@ -255,86 +178,23 @@ fn firmware_in_qemu_sends_readings_over_tls13_psk_and_certificates() {
         format!("psk={psk}"),
         "readings=3".into(),
     ];
-    let out = run_board(&elf, port, &args, &capture);
-    assert!(
-        out.contains("mote-firmware: ok suite=TLS_AES_128_CCM_8_SHA256 readings=3"),
-        "{out}"
-    );
-    for i in 0..3 {
-        assert!(
-            server.wait_for(&format!("\"v\":21.{i}"), 10),
-            "reading {i} missing:\n{}",
-            server.output()
-        );
-    }
-    drop(server);
-    dissect_ok(&capture);
+    let suite = "TLS_AES_128_CCM_8_SHA256";
+    board_sends(&elf, server, port, &args, &capture, suite, 3);
 
     // An ECDSA P-256 certificate under a CA, x25519 and AES-128-GCM.
     let elf = build_firmware("cert", &dir);
-    openssl(
-        &[
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-            "-days",
-            "30",
-            "-subj",
-            "/CN=board CA",
-            "-addext",
-            "basicConstraints=critical,CA:TRUE",
-            "-keyout",
-            "ca.key",
-            "-out",
-            "ca.pem",
-        ],
+    ca(&dir, "ca", "/CN=board CA", &[]);
+    issue(
         &dir,
+        "ca",
+        "s",
+        P256,
+        "/CN=collector",
+        "subjectAltName=DNS:collector.example\n",
     );
-    openssl(
-        &[
-            "req",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-            "-subj",
-            "/CN=collector",
-            "-keyout",
-            "s.key",
-            "-out",
-            "s.csr",
-        ],
+    common::openssl::run(
         &dir,
-    );
-    std::fs::write(dir.join("ext"), "subjectAltName=DNS:collector.example\n").unwrap();
-    openssl(
-        &[
-            "x509",
-            "-req",
-            "-in",
-            "s.csr",
-            "-CA",
-            "ca.pem",
-            "-CAkey",
-            "ca.key",
-            "-CAcreateserial",
-            "-days",
-            "30",
-            "-extfile",
-            "ext",
-            "-out",
-            "s.pem",
-        ],
-        &dir,
-    );
-    openssl(
         &["x509", "-in", "ca.pem", "-outform", "DER", "-out", "ca.der"],
-        &dir,
     );
     let ca = std::fs::read(dir.join("ca.der")).unwrap();
     // The certificate was made just now: give the board a clock read after that, or it is
@@ -344,26 +204,9 @@ fn firmware_in_qemu_sends_readings_over_tls13_psk_and_certificates() {
         .unwrap()
         .as_secs()
         + 1;
-    let port = free_port();
-    let server = Proc::spawn(
-        Command::new("openssl")
-            .args([
-                "s_server",
-                "-accept",
-                &format!("127.0.0.1:{port}"),
-                "-tls1_3",
-                "-cert",
-                "s.pem",
-                "-key",
-                "s.key",
-                "-naccept",
-                "1",
-            ])
-            .current_dir(&dir),
-        "openssl",
-        "openssl",
-    );
-    assert!(server.wait_for("ACCEPT", 10));
+    let port = free_tcp_port();
+    let (cert, key) = (dir.path("s.pem"), dir.path("s.key"));
+    let server = tls13_server(port, 1, &["-cert", &cert, "-key", &key]);
     let capture = dir.join("cert.pcapng");
     let args = [
         format!("seed={}", seed()),
@@ -372,19 +215,13 @@ fn firmware_in_qemu_sends_readings_over_tls13_psk_and_certificates() {
         "name=collector.example".into(),
         "readings=2".into(),
     ];
-    let out = run_board(&elf, port, &args, &capture);
-    assert!(
-        out.contains("mote-firmware: ok suite=TLS_AES_128_GCM_SHA256 readings=2"),
-        "{out}"
+    board_sends(
+        &elf,
+        server,
+        port,
+        &args,
+        &capture,
+        "TLS_AES_128_GCM_SHA256",
+        2,
     );
-    for i in 0..2 {
-        assert!(
-            server.wait_for(&format!("\"v\":21.{i}"), 10),
-            "reading {i} missing:\n{}",
-            server.output()
-        );
-    }
-    drop(server);
-    dissect_ok(&capture);
-    std::fs::remove_dir_all(&dir).ok();
 }

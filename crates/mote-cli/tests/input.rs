@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::*;
+use common::capture::*;
 use mote_cli::input::{load, Flow, Format, InputError, Loaded, Transport};
 use std::net::SocketAddr;
 

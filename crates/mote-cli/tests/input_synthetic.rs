@@ -1,9 +1,9 @@
-//! Synthetic captures written by tests/common: TCP reassembly corner cases and every
+//! Synthetic captures written by tests/common/capture.rs: TCP reassembly corner cases and every
 //! supported link layer.
 
 mod common;
 
-use common::*;
+use common::capture::*;
 use mote_cli::input::{load, Flow, Format, Loaded, Transport};
 use std::net::SocketAddr;
 

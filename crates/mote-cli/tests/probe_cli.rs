@@ -5,151 +5,39 @@
 //! The ClientHello mutated here is the one in `samples/openssl-tls13.pcap` (recorded by
 //! `scripts/make-samples` from OpenSSL 3.0's s_client).
 
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+mod common;
 
+use common::mote::{mote, sample_client_hello};
+use common::openssl::tls13_server;
+use common::pki::{ca, issue, P256};
+use common::proc::Proc;
+use common::tools::{free_tcp_port, TempDir};
+use std::path::Path;
+
+/// An openssl s_server and its directory (CA `ca.pem`, certificate `s.pem`), both gone on
+/// drop.
 struct Server {
-    child: Child,
-    out: Arc<Mutex<String>>,
-    dir: PathBuf,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-fn run(cmd: &mut Command) {
-    let o = cmd
-        .output()
-        .expect("openssl is missing: install the Debian package `openssl` (./scripts/test does)");
-    assert!(
-        o.status.success(),
-        "{cmd:?}: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    proc: Proc,
+    dir: TempDir,
 }
 
 /// An openssl s_server with a CA-signed P-256 certificate for 127.0.0.1, accepting `n`
 /// connections.
 fn server(tag: &str, n: u32) -> (Server, u16) {
-    let dir = std::env::temp_dir().join(format!("mote-probe-{tag}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let ossl = |args: &[&str]| run(Command::new("openssl").args(args).current_dir(&dir));
-    ossl(&[
-        "req",
-        "-x509",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:P-256",
-        "-nodes",
-        "-days",
-        "30",
-        "-subj",
-        "/CN=probe CA",
-        "-addext",
-        "basicConstraints=critical,CA:TRUE",
-        "-keyout",
-        "ca.key",
-        "-out",
-        "ca.pem",
-    ]);
-    ossl(&[
-        "req",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:P-256",
-        "-nodes",
-        "-subj",
+    let dir = TempDir::new(&format!("probe-{tag}"));
+    ca(&dir, "ca", "/CN=probe CA", &[]);
+    issue(
+        &dir,
+        "ca",
+        "s",
+        P256,
         "/CN=probe server",
-        "-keyout",
-        "s.key",
-        "-out",
-        "s.csr",
-    ]);
-    std::fs::write(dir.join("ext"), "subjectAltName=IP:127.0.0.1\n").unwrap();
-    ossl(&[
-        "x509",
-        "-req",
-        "-in",
-        "s.csr",
-        "-CA",
-        "ca.pem",
-        "-CAkey",
-        "ca.key",
-        "-CAcreateserial",
-        "-days",
-        "30",
-        "-extfile",
-        "ext",
-        "-out",
-        "s.pem",
-    ]);
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut child = Command::new("openssl")
-        .args([
-            "s_server",
-            "-accept",
-            &format!("127.0.0.1:{port}"),
-            "-tls1_3",
-            "-cert",
-            "s.pem",
-            "-key",
-            "s.key",
-            "-naccept",
-            &n.to_string(),
-        ])
-        .current_dir(&dir)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("openssl is missing: install the Debian package `openssl`");
-    let out = Arc::new(Mutex::new(String::new()));
-    let o = out.clone();
-    let stdout = child.stdout.take().unwrap();
-    std::thread::spawn(move || {
-        for l in BufReader::new(stdout).lines().map_while(Result::ok) {
-            o.lock().unwrap().push_str(&(l + "\n"));
-        }
-    });
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !out.lock().unwrap().contains("ACCEPT") {
-        assert!(Instant::now() < deadline, "s_server did not start");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    (Server { child, out, dir }, port)
-}
-
-fn mote(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_mote"))
-        .args(args)
-        .output()
-        .expect("run mote")
-}
-
-fn sample_hello() -> Vec<u8> {
-    let pcap = std::fs::read(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../samples/openssl-tls13.pcap"),
-    )
-    .unwrap();
-    let at = pcap
-        .windows(6)
-        .position(|w| w == [0x16, 0x03, 0x01, 0x00, 0xf3, 0x01])
-        .expect("ClientHello in the sample");
-    pcap[at..at + 248].to_vec()
+        "subjectAltName=IP:127.0.0.1\n",
+    );
+    let port = free_tcp_port();
+    let (cert, key) = (dir.path("s.pem"), dir.path("s.key"));
+    let proc = tls13_server(port, n, &["-cert", &cert, "-key", &key]);
+    (Server { proc, dir }, port)
 }
 
 fn write_hex(dir: &Path, name: &str, b: &[u8]) -> String {
@@ -165,7 +53,7 @@ fn write_hex(dir: &Path, name: &str, b: &[u8]) -> String {
 #[test]
 fn refused_hand_made_hello_is_explained() {
     let (srv, port) = server("refused", 2);
-    let mut hello = sample_hello();
+    let mut hello = sample_client_hello();
     // server_name list_length 17 -> 16 (offset 0x5e in the record).
     hello[0x5f] = 16;
     let f = write_hex(&srv.dir, "broken.hex", &hello);
@@ -236,5 +124,5 @@ fn untrusted_server_is_reported_with_the_check_that_failed() {
         out.contains("certificate[0]: subject CN=probe server"),
         "the chain is shown even when refused: {out}"
     );
-    let _ = srv.out.lock().unwrap().len();
+    let _ = srv.proc.output().len();
 }

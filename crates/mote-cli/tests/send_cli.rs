@@ -11,38 +11,22 @@
 //! installed, so the certificate is issued by `openssl ca -startdate 20200101000000Z
 //! -enddate 20200201000000Z` (see `send_cli/support.rs`), which works on every OpenSSL 3.
 
+mod common;
 #[path = "send_cli/gnutls.rs"]
 mod gnutls;
 #[path = "send_cli/support.rs"]
 mod support;
 
-use std::process::{Command, Output};
-use support::{free_port, mote_send, readings, require, text, Peer, Pki, NAME, PSK_HEX, PSK_ID};
+use common::openssl::tls13_server;
+use common::proc::Proc as Peer;
+use common::tools::free_tcp_port;
+use std::process::Output;
+use support::{mote_send, readings, text, Pki, NAME, PSK_HEX, PSK_ID};
 
 /// `openssl s_server` for one connection; its stdin stays open (it exits at end of input).
 fn s_server(args: &[&str]) -> (Peer, String) {
-    require("openssl", "openssl");
-    let port = free_port();
-    let p = Peer::spawn(
-        Command::new("openssl").args(
-            [
-                "s_server",
-                "-accept",
-                &format!("127.0.0.1:{port}"),
-                "-tls1_3",
-                "-naccept",
-                "1",
-            ]
-            .iter()
-            .chain(args),
-        ),
-    );
-    assert!(
-        p.wait_for("ACCEPT", 10),
-        "s_server did not start: {}",
-        p.output()
-    );
-    (p, format!("127.0.0.1:{port}"))
+    let port = free_tcp_port();
+    (tls13_server(port, 1, args), format!("127.0.0.1:{port}"))
 }
 
 fn cert_server(pki: &Pki, cert: &str, key: &str, extra: &[&str]) -> (Peer, String) {
@@ -112,11 +96,12 @@ fn write_readings(pki: &Pki, lines: &[String]) -> String {
     pki.dir.write("readings.txt", &(lines.join("\n") + "\n"))
 }
 
-#[test]
-fn ecdsa_p256_certificate_with_ca() {
-    let pki = Pki::new("ecdsa");
-    let lines = readings("ecdsa");
-    let (srv, addr) = cert_server(&pki, "server.pem", "server.key", &[]);
+/// `mote send --ca ca.pem --server-name NAME` to s_server with `cert` and `key` of a new
+/// Pki tagged `tag`: every reading must arrive. mote's stdout.
+fn send_with_ca(tag: &str, cert: &str, key: &str) -> String {
+    let pki = Pki::new(tag);
+    let lines = readings(tag);
+    let (srv, addr) = cert_server(&pki, cert, key, &[]);
     let ca = pki.path("ca.pem");
     let o = mote_send(
         &addr,
@@ -124,7 +109,12 @@ fn ecdsa_p256_certificate_with_ca() {
         &write_readings(&pki, &lines),
     );
     assert_sent(&o, &srv, &lines);
-    let out = text(&o.stdout);
+    text(&o.stdout)
+}
+
+#[test]
+fn ecdsa_p256_certificate_with_ca() {
+    let out = send_with_ca("ecdsa", "server.pem", "server.key");
     assert!(
         out.contains("server signed with ecdsa_secp256r1_sha256"),
         "{out}"
@@ -145,17 +135,7 @@ fn ip_address_is_matched_against_the_ip_san() {
 
 #[test]
 fn rsa_2048_certificate() {
-    let pki = Pki::new("rsa");
-    let lines = readings("rsa");
-    let (srv, addr) = cert_server(&pki, "rsa.pem", "rsa.key", &[]);
-    let ca = pki.path("ca.pem");
-    let o = mote_send(
-        &addr,
-        &["--ca", &ca, "--server-name", NAME],
-        &write_readings(&pki, &lines),
-    );
-    assert_sent(&o, &srv, &lines);
-    let out = text(&o.stdout);
+    let out = send_with_ca("rsa", "rsa.pem", "rsa.key");
     assert!(
         out.contains("server signed with rsa_pss_rsae_sha256"),
         "{out}"
@@ -327,46 +307,41 @@ fn client_certificate() {
     );
 }
 
-#[test]
-fn expired_certificate_is_refused() {
-    let pki = Pki::new("expired");
-    let (srv, addr) = cert_server(&pki, "expired.pem", "server.key", &[]);
-    let ca = pki.path("ca.pem");
+/// `mote send --ca CA --server-name NAME` to s_server with `cert` (key `server.key`) of a
+/// new Pki tagged `tag` must be refused: exit 1 naming `check`, and alert `alert` sent.
+fn refused_with_ca(tag: &str, cert: &str, ca: &str, name: &str, check: &str, alert: u8) {
+    let pki = Pki::new(tag);
+    let (srv, addr) = cert_server(&pki, cert, "server.key", &[]);
+    let ca = pki.path(ca);
     let o = mote_send(
         &addr,
-        &["--ca", &ca, "--server-name", NAME],
-        &write_readings(&pki, &readings("expired")),
+        &["--ca", &ca, "--server-name", name],
+        &write_readings(&pki, &readings(tag)),
     );
-    assert_refused(&o, &srv, "certificate 0 (end-entity): expired", Some(45));
+    assert_refused(&o, &srv, check, Some(alert));
+}
+
+#[test]
+fn expired_certificate_is_refused() {
+    let check = "certificate 0 (end-entity): expired";
+    refused_with_ca("expired", "expired.pem", "ca.pem", NAME, check, 45);
 }
 
 #[test]
 fn wrong_name_is_refused() {
-    let pki = Pki::new("wrong-name");
-    let (srv, addr) = cert_server(&pki, "server.pem", "server.key", &[]);
-    let ca = pki.path("ca.pem");
-    let o = mote_send(
-        &addr,
-        &["--ca", &ca, "--server-name", "other.example"],
-        &write_readings(&pki, &readings("wrong-name")),
-    );
-    assert_refused(
-        &o,
-        &srv,
-        "subjectAltName does not match the server name",
-        Some(42),
+    let check = "subjectAltName does not match the server name";
+    refused_with_ca(
+        "wrong-name",
+        "server.pem",
+        "ca.pem",
+        "other.example",
+        check,
+        42,
     );
 }
 
 #[test]
 fn unknown_issuer_is_refused() {
-    let pki = Pki::new("unknown-ca");
-    let (srv, addr) = cert_server(&pki, "server.pem", "server.key", &[]);
-    let other = pki.path("other-ca.pem");
-    let o = mote_send(
-        &addr,
-        &["--ca", &other, "--server-name", NAME],
-        &write_readings(&pki, &readings("unknown-ca")),
-    );
-    assert_refused(&o, &srv, "issuer is not a trust anchor", Some(48));
+    let check = "issuer is not a trust anchor";
+    refused_with_ca("unknown-ca", "server.pem", "other-ca.pem", NAME, check, 48);
 }

@@ -5,7 +5,9 @@
 //! the server. The PID namespace makes the kernel kill gnutls-serv if the test kills
 //! `unshare` (a failed test drops its guard). Needs root, as CI has.
 
-use super::support::{free_port, readings, require, run_bounded, text, Pki, PSK_HEX, PSK_ID};
+use super::support::{readings, text, Pki, PSK_HEX, PSK_ID};
+use crate::common::proc::run_bounded;
+use crate::common::tools::{free_tcp_port, require};
 use std::process::Command;
 
 const TLS13: &str = "NORMAL:-VERS-ALL:+VERS-TLS1.3";
@@ -60,7 +62,7 @@ fn run(pki: &Pki, server_args: &[&str], mote_args: &[&str], lines: &[String]) ->
         require(tool, package);
     }
     let dir = &pki.dir;
-    let port = free_port();
+    let port = free_tcp_port();
     let readings = dir.write("readings.txt", &(lines.join("\n") + "\n"));
     let server: Vec<String> = server_args.iter().map(|a| quote(a)).collect();
     let mote: Vec<String> = mote_args.iter().map(|a| quote(a)).collect();
