@@ -164,3 +164,55 @@ pub const DEFAULT_SCHEMES: [SignatureScheme; 5] = [
     SignatureScheme::RSA_PKCS1_SHA256,
     SignatureScheme::ECDSA_SECP384R1_SHA384,
 ];
+
+/// A server's certificate chain and the key that signs its CertificateVerify.
+#[derive(Clone, Copy)]
+pub struct ServerIdentity<'a> {
+    /// DER certificates, end-entity first.
+    pub chain: &'a [&'a [u8]],
+    pub signer: &'a dyn Signer,
+}
+
+/// The TLS 1.3 server configuration.
+#[derive(Clone, Copy)]
+pub struct ServerConfig<'a> {
+    /// Suites in the server's order of preference.
+    pub cipher_suites: &'a [CipherSuite],
+    /// (EC)DHE groups in the server's order of preference.
+    pub groups: &'a [NamedGroup],
+    /// Certificate authentication; `None` serves PSK clients only.
+    pub identity: Option<ServerIdentity<'a>>,
+    /// External PSKs the server knows, matched by identity.
+    pub psks: &'a [ExternalPsk<'a>],
+    /// PSK key exchange modes in order of preference (psk_dhe_ke first by default).
+    pub psk_modes: &'a [PskKeyExchangeMode],
+    /// The largest record plaintext this side accepts (RFC 8449), sent when the client
+    /// offers record_size_limit. `None` sends 2^14 + 1.
+    pub record_size_limit: Option<u16>,
+    /// Zero padding added to each protected record (RFC 8446 section 5.4).
+    pub padding: usize,
+    /// Where to write traffic secrets for debugging; `None` in production.
+    pub key_log: Option<&'a dyn KeyLog>,
+}
+
+impl ServerConfig<'_> {
+    /// mote's defaults: every compiled-in suite, x25519 then secp256r1, no identity, no PSK.
+    pub const fn new() -> Self {
+        ServerConfig {
+            cipher_suites: &SuiteInfo::TLS13,
+            groups: &[NamedGroup::X25519, NamedGroup::SECP256R1],
+            identity: None,
+            psks: &[],
+            psk_modes: &[PskKeyExchangeMode::PSK_DHE_KE, PskKeyExchangeMode::PSK_KE],
+            record_size_limit: None,
+            padding: 0,
+            key_log: None,
+        }
+    }
+}
+
+impl Default for ServerConfig<'_> {
+    fn default() -> Self {
+        Self::new()
+    }
+}

@@ -12,12 +12,15 @@ pub mod config;
 pub mod error;
 pub mod key_schedule;
 pub mod record_layer;
+pub mod server;
 mod time;
 mod transcript;
 
 pub use client::{Client, Negotiated, Status};
 pub use config::{
-    CertificateObserver, ClientConfig, ClientIdentity, ExternalPsk, KeyLog, TicketRef, TicketStore,
+    CertificateObserver, ClientConfig, ClientIdentity, ExternalPsk, KeyLog, ServerConfig,
+    ServerIdentity, TicketRef, TicketStore,
 };
 pub use error::{ApiMisuse, Error, Incompatible, PeerMisbehaved};
+pub use server::Server;
 pub use time::UnixTime;

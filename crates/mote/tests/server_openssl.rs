@@ -1,0 +1,210 @@
+//! mote's Server against a real `openssl s_client -tls1_3` (Debian package `openssl`) on
+//! 127.0.0.1: the test thread accepts on a free port and drives the server over the socket.
+//! Certificate authentication (the chain checked by s_client against `-CAfile`) and external
+//! PSK with TLS_AES_128_GCM_SHA256 and TLS_AES_128_CCM_8_SHA256; in each case the server
+//! must receive the line s_client sent and s_client must print the server's answer.
+
+mod common;
+
+use common::{OsRng, Peer, Pki};
+use mote::{ExternalPsk, Server, ServerConfig, ServerIdentity, Status, UnixTime};
+use mote_crypto::rustcrypto::{EcdsaP256Signer, RustCrypto};
+use mote_crypto::HashAlgorithm;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::Command;
+use std::time::Duration;
+
+const PSK_HEX: &str = "0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f20";
+const NAME: &str = "collector.example";
+
+fn psk() -> Vec<u8> {
+    (0..PSK_HEX.len() / 2)
+        .map(|i| u8::from_str_radix(&PSK_HEX[2 * i..2 * i + 2], 16).unwrap())
+        .collect()
+}
+
+/// Sends what the server has queued.
+fn flush(s: &mut Server<'_, '_, RustCrypto>, sock: &mut TcpStream) -> Result<(), String> {
+    while !s.transmit().is_empty() {
+        let n = sock.write(s.transmit()).map_err(|e| e.to_string())?;
+        s.transmit_done(n);
+    }
+    Ok(())
+}
+
+/// Reads once from the socket into the server; false at end of stream.
+fn feed(s: &mut Server<'_, '_, RustCrypto>, sock: &mut TcpStream) -> Result<bool, String> {
+    let buf = s.recv_buf();
+    if buf.is_empty() {
+        return Err("receive buffer full".into());
+    }
+    let n = sock.read(buf).map_err(|e| e.to_string())?;
+    if n == 0 {
+        return Ok(false);
+    }
+    let r = s.recv_done(n, &mut OsRng);
+    flush(s, sock)?;
+    r.map_err(|e| format!("server failed: {e}"))?;
+    Ok(true)
+}
+
+/// Accepts one connection, completes the handshake, reads a line, answers it, and closes.
+/// Returns the line received.
+fn serve_one(
+    listener: &TcpListener,
+    cfg: &ServerConfig<'_>,
+) -> Result<(String, mote::Negotiated), String> {
+    let (mut sock, _) = listener.accept().map_err(|e| e.to_string())?;
+    sock.set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let (mut rx, mut tx) = (vec![0u8; 18 * 1024], vec![0u8; 8192]);
+    let mut s = Server::new(
+        RustCrypto,
+        cfg,
+        &mut OsRng,
+        UnixTime::from_secs(mote_std::unix_time()),
+        &mut rx,
+        &mut tx,
+    )
+    .map_err(|e| e.to_string())?;
+    let mut line = Vec::new();
+    while !line.ends_with(b"\n") {
+        if !feed(&mut s, &mut sock)? {
+            return Err("client closed before sending a line".into());
+        }
+        let mut buf = [0u8; 512];
+        while s.has_app_data() {
+            let n = s.read(&mut buf);
+            line.extend_from_slice(&buf[..n]);
+        }
+    }
+    let line = String::from_utf8_lossy(&line).into_owned();
+    let answer = format!("ack {}", line);
+    s.write(answer.as_bytes()).map_err(|e| e.to_string())?;
+    s.close();
+    flush(&mut s, &mut sock)?;
+    // s_client answers close_notify with its own (or just goes away).
+    while s.status() == Status::Connected {
+        match feed(&mut s, &mut sock) {
+            Ok(true) => {}
+            _ => break,
+        }
+    }
+    Ok((line, *s.negotiated()))
+}
+
+fn s_client(port: u16, args: &[&str]) -> Peer {
+    Peer::spawn(
+        Command::new("openssl")
+            .args(["s_client", "-tls1_3", "-connect"])
+            .arg(format!("127.0.0.1:{port}"))
+            .args(args),
+    )
+}
+
+fn run(cfg: &ServerConfig<'_>, args: &[&str], what: &str) -> (Peer, mote::Negotiated) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let mut client = s_client(port, args);
+    let reading = format!("[{{\"n\":\"temperature\",\"v\":21.4,\"case\":\"{what}\"}}]");
+    client.stdin(&format!("{reading}\n"));
+    let (got, neg) = serve_one(&listener, cfg)
+        .unwrap_or_else(|e| panic!("{what}: {e}\ns_client said:\n{}", client.output()));
+    assert_eq!(got.trim(), reading, "{what}");
+    assert!(
+        client.wait_for(&format!("ack {reading}"), 10),
+        "{what}: s_client did not print the answer:\n{}",
+        client.output()
+    );
+    (client, neg)
+}
+
+fn der(pki: &Pki, args: &[&str], out: &str) -> Vec<u8> {
+    let o = Command::new("openssl")
+        .args(args)
+        .args(["-outform", "DER", "-out", out])
+        .current_dir(&pki.dir)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    std::fs::read(pki.dir.join(out)).unwrap()
+}
+
+#[test]
+fn certificate_with_s_client() {
+    certificate_case("mote-server", None);
+}
+
+#[test]
+fn hello_retry_request_with_s_client() {
+    // s_client sends an x25519 share; the server takes only secp256r1 and asks for it.
+    certificate_case("mote-server-hrr", Some(&[mote_wire::NamedGroup::SECP256R1]));
+}
+
+fn certificate_case(tag: &str, groups: Option<&[mote_wire::NamedGroup]>) {
+    let pki = Pki::new(tag, "ec", NAME);
+    let leaf = der(&pki, &["x509", "-in", "server.pem"], "server.der");
+    let key = der(&pki, &["pkey", "-in", "server.key"], "server.key.der");
+    let signer = EcdsaP256Signer::from_der(&key).unwrap();
+    let chain = [leaf.as_slice()];
+    let mut cfg = ServerConfig::new();
+    cfg.identity = Some(ServerIdentity {
+        chain: &chain,
+        signer: &signer,
+    });
+    if let Some(g) = groups {
+        cfg.groups = g;
+    }
+    let ca = pki.path("ca.pem");
+    let (client, neg) = run(
+        &cfg,
+        &[
+            "-CAfile",
+            &ca,
+            "-servername",
+            NAME,
+            "-verify_return_error",
+            "-groups",
+            "X25519:P-256",
+        ],
+        tag,
+    );
+    let out = client.output();
+    assert!(out.contains("Verify return code: 0 (ok)"), "{out}");
+    assert!(out.contains("TLSv1.3"), "{out}");
+    assert_eq!(neg.hello_retry, groups.is_some());
+    assert_eq!(
+        neg.server_signature,
+        Some(mote_wire::SignatureScheme::ECDSA_SECP256R1_SHA256)
+    );
+}
+
+#[test]
+fn psk_each_suite_with_s_client() {
+    let key = psk();
+    let psks = [ExternalPsk {
+        identity: b"sensor-0001",
+        key: &key,
+        hash: HashAlgorithm::Sha256,
+    }];
+    let mut cfg = ServerConfig::new();
+    cfg.psks = &psks;
+    for suite in ["TLS_AES_128_GCM_SHA256", "TLS_AES_128_CCM_8_SHA256"] {
+        let (client, neg) = run(
+            &cfg,
+            &[
+                "-psk",
+                PSK_HEX,
+                "-psk_identity",
+                "sensor-0001",
+                "-ciphersuites",
+                suite,
+            ],
+            suite,
+        );
+        let out = client.output();
+        assert!(out.contains(&format!("Cipher is {suite}")), "{out}");
+        assert!(neg.psk && neg.group.is_some(), "{neg:?}");
+    }
+}
