@@ -4,5 +4,7 @@ pub mod dissect;
 pub mod input;
 pub mod keylog;
 pub mod probe;
+pub mod readings;
 pub mod send;
 pub mod sensor;
+pub mod serve;

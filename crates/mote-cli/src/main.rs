@@ -52,6 +52,13 @@ enum Command {
     /// Relay a board's serial line (a device, or tcp:HOST:PORT as QEMU offers it) to a TCP
     /// server, or with --udp SLIP frames to UDP datagrams; --capture records it as pcapng.
     Bridge(mote_cli::bridge::BridgeArgs),
+    /// Collect readings: a TLS 1.3 server taking SenML JSON packs (RFC 8428), one per line,
+    /// from devices identified by their PSK; each pack is stored in SQLite before it is
+    /// acknowledged with `ack SEQ` (or refused with `error SEQ WHAT`). SIGINT or SIGTERM stop
+    /// it cleanly.
+    Serve(mote_cli::serve::ServeArgs),
+    /// List the readings `mote serve` stored.
+    Readings(mote_cli::readings::ReadingsArgs),
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -76,6 +83,8 @@ fn main() -> ExitCode {
             keylog,
         } => run_dissect(&input, format, dtls, json, keylog.as_deref()),
         Command::Bridge(args) => mote_cli::bridge::run(&args),
+        Command::Serve(args) => mote_cli::serve::run(&args),
+        Command::Readings(args) => mote_cli::readings::run(&args),
     }
 }
 

@@ -4,10 +4,15 @@
 
 mod keylog;
 mod pem_files;
+mod server;
 mod stream;
+/// The async server adapter over tokio (feature `tokio`).
+#[cfg(feature = "tokio")]
+pub mod tokio_io;
 
 pub use keylog::KeyLogFile;
 pub use pem_files::{load_certificates, load_private_key, PrivateKey};
+pub use server::TlsServerStream;
 pub use stream::TlsStream;
 
 use mote_crypto::{CryptoError, Rng};
@@ -59,6 +64,16 @@ impl Buffers {
         Buffers {
             rx: vec![0; rec + 16 * 1024],
             tx: vec![0; rec + 4096],
+        }
+    }
+
+    /// Buffers for a server: a full-size record plus the ClientHello to receive, and the
+    /// server's flight (ServerHello to Finished, with a certificate chain of up to
+    /// `chain_len` bytes) to transmit.
+    pub fn server(chain_len: usize) -> Buffers {
+        Buffers {
+            rx: vec![0; (1 << 14) + 256 + 5 + 4096],
+            tx: vec![0; ((1 << 14) + 256 + 5).max(chain_len + 2048)],
         }
     }
 }

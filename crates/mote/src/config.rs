@@ -193,6 +193,42 @@ pub struct ServerConfig<'a> {
     pub padding: usize,
     /// Where to write traffic secrets for debugging; `None` in production.
     pub key_log: Option<&'a dyn KeyLog>,
+    /// Whether certificate handshakes ask the client for a certificate (device identity).
+    #[cfg(feature = "x509")]
+    pub client_auth: ClientAuth<'a>,
+    /// Keys sealing stateless session tickets: the first seals new tickets, all open them
+    /// (rotate by prepending a new key and dropping the oldest after `ticket_lifetime`).
+    /// Empty: no tickets are issued and none is accepted.
+    pub ticket_keys: &'a [TicketKey],
+    /// Seconds a ticket is accepted for (at most 604800, RFC 8446 section 4.6.1).
+    pub ticket_lifetime: u32,
+    /// Seals the HelloRetryRequest cookie (AES-128-GCM), so that nothing is kept between
+    /// the two ClientHellos; `None` keeps that state in the connection and sends no cookie.
+    pub cookie_key: Option<TicketKey>,
+}
+
+/// A key sealing session tickets (or the HelloRetryRequest cookie) with AES-128-GCM. The
+/// sealed blob carries `id` in the clear so that the right key is found after a rotation. Keep it as secret as a private key: it
+/// unseals every ticket's resumption PSK.
+#[derive(Clone, Copy)]
+pub struct TicketKey {
+    pub id: [u8; 4],
+    pub key: [u8; 16],
+}
+
+/// Client certificates (RFC 8446 section 4.3.2), asked for in certificate handshakes only
+/// (a PSK already identifies the client, and section 4.3.2 forbids asking then). A chain is
+/// validated to the anchors with extKeyUsage clientAuth (when present) and no name check.
+#[cfg(feature = "x509")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClientAuth<'a> {
+    /// No CertificateRequest is sent.
+    None,
+    /// A client may send no certificate and is then connected without identity; one that
+    /// sends a certificate must pass validation.
+    Optional(&'a [mote_x509::TrustAnchor<'a>]),
+    /// A client without a certificate gets certificate_required.
+    Required(&'a [mote_x509::TrustAnchor<'a>]),
 }
 
 impl ServerConfig<'_> {
@@ -207,6 +243,11 @@ impl ServerConfig<'_> {
             record_size_limit: None,
             padding: 0,
             key_log: None,
+            #[cfg(feature = "x509")]
+            client_auth: ClientAuth::None,
+            ticket_keys: &[],
+            ticket_lifetime: 86_400,
+            cookie_key: None,
         }
     }
 }

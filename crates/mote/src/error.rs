@@ -33,6 +33,8 @@ pub enum PeerMisbehaved {
     DataAfterClose,
     /// Handshake messages interleaved with other records, or split across a key change.
     FragmentedAcrossKeyChange,
+    /// The client sent no certificate to a server that requires one (RFC 8446 4.4.2.4).
+    CertificateRequired,
 }
 
 /// We and the peer have nothing in common.
@@ -112,6 +114,7 @@ impl Error {
                 PeerMisbehaved::MissingExtension(_) => A::MISSING_EXTENSION,
                 PeerMisbehaved::UnsupportedExtension(_) => A::UNSUPPORTED_EXTENSION,
                 PeerMisbehaved::DecryptError(_) => A::DECRYPT_ERROR,
+                PeerMisbehaved::CertificateRequired => A::CERTIFICATE_REQUIRED,
             },
             Error::Incompatible(Incompatible::Version) => A::PROTOCOL_VERSION,
             Error::Incompatible(Incompatible::NoCommonParameters(_)) => A::HANDSHAKE_FAILURE,
@@ -152,6 +155,9 @@ impl fmt::Display for Error {
                 }
                 PeerMisbehaved::DecryptError(what) => write!(f, "{what} did not verify"),
                 PeerMisbehaved::EmptyRecord => f.write_str("peer sent an empty record"),
+                PeerMisbehaved::CertificateRequired => {
+                    f.write_str("the client sent no certificate, and one is required")
+                }
                 PeerMisbehaved::DataAfterClose => f.write_str("peer sent data after close_notify"),
                 PeerMisbehaved::FragmentedAcrossKeyChange => {
                     f.write_str("peer split a handshake message across a key change or record type")

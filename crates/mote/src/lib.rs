@@ -17,10 +17,12 @@ mod time;
 mod transcript;
 
 pub use client::{Client, Negotiated, Status};
+#[cfg(feature = "x509")]
+pub use config::ClientAuth;
 pub use config::{
     CertificateObserver, ClientConfig, ClientIdentity, ExternalPsk, KeyLog, ServerConfig,
-    ServerIdentity, TicketRef, TicketStore,
+    ServerIdentity, TicketKey, TicketRef, TicketStore,
 };
 pub use error::{ApiMisuse, Error, Incompatible, PeerMisbehaved};
-pub use server::Server;
+pub use server::{ClientId, Server};
 pub use time::UnixTime;

@@ -2,7 +2,8 @@
 //! 127.0.0.1: the test thread accepts on a free port and drives the server over the socket.
 //! Certificate authentication (the chain checked by s_client against `-CAfile`) and external
 //! PSK with TLS_AES_128_GCM_SHA256 and TLS_AES_128_CCM_8_SHA256; in each case the server
-//! must receive the line s_client sent and s_client must print the server's answer.
+//! must receive the line s_client sent and s_client must print the server's answer. Client
+//! certificates: s_client `-cert/-key` with a device certificate (rcgen) the server requires.
 
 mod common;
 
@@ -133,16 +134,38 @@ fn der(pki: &Pki, args: &[&str], out: &str) -> Vec<u8> {
 
 #[test]
 fn certificate_with_s_client() {
-    certificate_case("mote-server", None);
+    certificate_case("mote-server", None, None);
 }
 
 #[test]
 fn hello_retry_request_with_s_client() {
     // s_client sends an x25519 share; the server takes only secp256r1 and asks for it.
-    certificate_case("mote-server-hrr", Some(&[mote_wire::NamedGroup::SECP256R1]));
+    certificate_case(
+        "mote-server-hrr",
+        Some(&[mote_wire::NamedGroup::SECP256R1]),
+        None,
+    );
 }
 
-fn certificate_case(tag: &str, groups: Option<&[mote_wire::NamedGroup]>) {
+#[test]
+fn hello_retry_request_cookie_with_s_client() {
+    // The same, with the stateless cookie that s_client must echo.
+    let key = mote::TicketKey {
+        id: *b"ck01",
+        key: [0x44; 16],
+    };
+    certificate_case(
+        "mote-server-cookie",
+        Some(&[mote_wire::NamedGroup::SECP256R1]),
+        Some(key),
+    );
+}
+
+fn certificate_case(
+    tag: &str,
+    groups: Option<&[mote_wire::NamedGroup]>,
+    cookie_key: Option<mote::TicketKey>,
+) {
     let pki = Pki::new(tag, "ec", NAME);
     let leaf = der(&pki, &["x509", "-in", "server.pem"], "server.der");
     let key = der(&pki, &["pkey", "-in", "server.key"], "server.key.der");
@@ -156,6 +179,7 @@ fn certificate_case(tag: &str, groups: Option<&[mote_wire::NamedGroup]>) {
     if let Some(g) = groups {
         cfg.groups = g;
     }
+    cfg.cookie_key = cookie_key;
     let ca = pki.path("ca.pem");
     let (client, neg) = run(
         &cfg,
@@ -207,4 +231,107 @@ fn psk_each_suite_with_s_client() {
         assert!(out.contains(&format!("Cipher is {suite}")), "{out}");
         assert!(neg.psk && neg.group.is_some(), "{neg:?}");
     }
+}
+
+#[test]
+fn client_certificate_with_s_client() {
+    use rcgen::{
+        BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair,
+        KeyUsagePurpose,
+    };
+    let pki = Pki::new("mote-server-client-auth", "ec", NAME);
+    let leaf = der(&pki, &["x509", "-in", "server.pem"], "server.der");
+    let key = der(&pki, &["pkey", "-in", "server.key"], "server.key.der");
+    let signer = EcdsaP256Signer::from_der(&key).unwrap();
+    // The device CA and certificate.
+    let year = 1970 + (mote_std::unix_time() / 31_556_952) as i32;
+    let ca_key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+    let mut p = CertificateParams::new(Vec::<String>::new()).unwrap();
+    p.distinguished_name
+        .push(DnType::CommonName, "mote device CA");
+    p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    p.key_usages = vec![KeyUsagePurpose::KeyCertSign];
+    p.not_before = rcgen::date_time_ymd(year - 1, 1, 1);
+    p.not_after = rcgen::date_time_ymd(year + 2, 1, 1);
+    let device_ca = p.self_signed(&ca_key).unwrap();
+    let device_key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+    let mut p = CertificateParams::new(Vec::<String>::new()).unwrap();
+    p.distinguished_name.push(DnType::CommonName, "sensor-0001");
+    p.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+    p.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+    p.not_before = rcgen::date_time_ymd(year - 1, 1, 1);
+    p.not_after = rcgen::date_time_ymd(year + 2, 1, 1);
+    let device = p.signed_by(&device_key, &device_ca, &ca_key).unwrap();
+    std::fs::write(pki.dir.join("device.pem"), device.pem()).unwrap();
+    std::fs::write(pki.dir.join("device.key"), device_key.serialize_pem()).unwrap();
+
+    let chain = [leaf.as_slice()];
+    let anchors = [mote_x509::TrustAnchor::from_cert(device_ca.der()).unwrap()];
+    let mut cfg = ServerConfig::new();
+    cfg.identity = Some(ServerIdentity {
+        chain: &chain,
+        signer: &signer,
+    });
+    cfg.client_auth = mote::ClientAuth::Required(&anchors);
+    let ca = pki.path("ca.pem");
+    let cert = pki.path("device.pem");
+    let key = pki.path("device.key");
+    let (_client, neg) = run(
+        &cfg,
+        &[
+            "-CAfile",
+            &ca,
+            "-servername",
+            NAME,
+            "-verify_return_error",
+            "-cert",
+            &cert,
+            "-key",
+            &key,
+        ],
+        "client-certificate",
+    );
+    let spki = device_key.public_key_der();
+    let id = mote_x509::PinnedSpki::of_spki(&RustCrypto, &spki).sha256;
+    assert_eq!(
+        neg.client_identity,
+        Some(mote::ClientId::CertificateSpki(id))
+    );
+}
+
+#[test]
+fn resumption_with_s_client_sess_out_sess_in() {
+    let pki = Pki::new("mote-server-resume", "ec", NAME);
+    let leaf = der(&pki, &["x509", "-in", "server.pem"], "server.der");
+    let key = der(&pki, &["pkey", "-in", "server.key"], "server.key.der");
+    let signer = EcdsaP256Signer::from_der(&key).unwrap();
+    let chain = [leaf.as_slice()];
+    let keys = [mote::TicketKey {
+        id: *b"tk01",
+        key: [0x55; 16],
+    }];
+    let mut cfg = ServerConfig::new();
+    cfg.identity = Some(ServerIdentity {
+        chain: &chain,
+        signer: &signer,
+    });
+    cfg.ticket_keys = &keys;
+    let ca = pki.path("ca.pem");
+    let sess = pki.path("session.pem");
+    let common = ["-CAfile", &ca, "-servername", NAME, "-verify_return_error"];
+    let mut first = common.to_vec();
+    first.extend(["-sess_out", &sess]);
+    let (client, neg) = run(&cfg, &first, "first");
+    assert!(!neg.resumed);
+    drop(client);
+    assert!(
+        std::fs::metadata(&sess).is_ok_and(|m| m.len() > 0),
+        "s_client saved no session"
+    );
+    let mut second = common.to_vec();
+    second.extend(["-sess_in", &sess]);
+    let (client, neg) = run(&cfg, &second, "second");
+    assert!(neg.resumed && neg.psk, "{neg:?}");
+    let out = client.output();
+    assert!(out.contains("Reused"), "{out}");
 }

@@ -70,6 +70,8 @@ pub struct Negotiated {
     /// The signature scheme of the server's CertificateVerify.
     pub server_signature: Option<mote_wire::SignatureScheme>,
     pub tickets_received: u32,
+    /// Server side: who the client is, once connected (always `None` on the client).
+    pub client_identity: Option<crate::server::ClientId>,
 }
 
 /// Handshake state after ServerHello.

@@ -18,7 +18,6 @@ use mote_wire::extensions::{Extension, ExtensionBody, KeyShareEntry, OfferedPsks
 use mote_wire::handshake::{
     emit_handshake_tls, Certificate, CertificateEntry, CertificateVerify, ClientHello,
     EncryptedExtensions, Finished, HandshakeMessage, KeyUpdate, ServerHello,
-    HELLO_RETRY_REQUEST_RANDOM,
 };
 use mote_wire::record::TLS_HEADER_LEN;
 use mote_wire::{
@@ -45,6 +44,7 @@ struct Offer<'m> {
     record_size_limit: Option<u16>,
     mfl: Option<MaxFragmentLength>,
     early_data: bool,
+    cookie: Option<&'m [u8]>,
 }
 
 /// What a ClientHello leads to.
@@ -54,10 +54,10 @@ enum Next {
 }
 
 /// How the handshake authenticates.
-enum Auth<'a> {
+enum Auth<'k> {
     Psk {
         index: u16,
-        key: &'a [u8],
+        key: &'k [u8],
         dhe: bool,
     },
     Certificate(SignatureScheme),
@@ -81,7 +81,7 @@ impl<'a, P: Provider> Core<'a, '_, P> {
                 let ch = parse_as(msg, ClientHello::parse)?;
                 let rng = rng.take().ok_or_else(|| unexpected("nothing"))?;
                 match self.on_client_hello(&ch, msg, rng, None)? {
-                    Next::Flight(k) => (State::WaitFinished(k), true),
+                    Next::Flight(k) => (after_flight(k), true),
                     Next::Retry(r) => (State::WaitClientHello2(r), false),
                 }
             }
@@ -89,7 +89,7 @@ impl<'a, P: Provider> Core<'a, '_, P> {
                 let ch = parse_as(msg, ClientHello::parse)?;
                 let rng = rng.take().ok_or_else(|| unexpected("nothing"))?;
                 match self.on_client_hello(&ch, msg, rng, Some(&r))? {
-                    Next::Flight(k) => (State::WaitFinished(k), true),
+                    Next::Flight(k) => (after_flight(k), true),
                     Next::Retry(_) => return Err(unexpected("ClientHello")),
                 }
             }
@@ -98,9 +98,27 @@ impl<'a, P: Provider> Core<'a, '_, P> {
             }
             (State::WaitFinished(k), T::FINISHED) => {
                 let f = parse_as(msg, Finished::parse)?;
-                (State::Connected(self.on_finished(k, &f)?), true)
+                (State::Connected(self.on_finished(k, &f, msg, rng)?), true)
             }
             (State::WaitFinished(_), _) => return Err(unexpected("Finished")),
+            #[cfg(feature = "x509")]
+            (State::WaitCertificate(k), T::CERTIFICATE) => {
+                let c = parse_as(msg, Certificate::parse)?;
+                match self.on_client_certificate(&c, msg)? {
+                    Some(chain) => (State::WaitCertificateVerify(k, chain), false),
+                    None => (State::WaitFinished(k), false),
+                }
+            }
+            #[cfg(feature = "x509")]
+            (State::WaitCertificate(_), _) => return Err(unexpected("Certificate")),
+            #[cfg(feature = "x509")]
+            (State::WaitCertificateVerify(k, chain), T::CERTIFICATE_VERIFY) => {
+                let cv = parse_as(msg, CertificateVerify::parse)?;
+                self.on_client_certificate_verify(&k, &chain, &cv, msg)?;
+                (State::WaitFinished(k), false)
+            }
+            #[cfg(feature = "x509")]
+            (State::WaitCertificateVerify(..), _) => return Err(unexpected("CertificateVerify")),
             (State::Connected(a), T::KEY_UPDATE) => {
                 let m = parse_as(msg, KeyUpdate::parse)?;
                 (State::Connected(self.on_key_update(a, m)?), true)
@@ -121,6 +139,17 @@ impl<'a, P: Provider> Core<'a, '_, P> {
     ) -> Result<Next, Error> {
         self.client_random = ch.random;
         let o = read_offer(ch)?;
+        // With a cookie key, what the HelloRetryRequest asked for comes from the cookie the
+        // second ClientHello echoes, not from kept state (see cookie.rs).
+        let from_cookie;
+        let retry = match (retry, self.cfg.cookie_key) {
+            (Some(_), Some(key)) => {
+                from_cookie = self.open_cookie(&key, o.cookie)?;
+                self.emit_retry(ch.legacy_session_id, &from_cookie, o.cookie)?;
+                Some(&from_cookie)
+            }
+            (r, _) => r,
+        };
         if retry.is_some() && o.early_data {
             // RFC 8446 section 4.2.10: no early data after a HelloRetryRequest.
             return Err(
@@ -188,25 +217,49 @@ impl<'a, P: Provider> Core<'a, '_, P> {
                 self.p.supports_group(g) && o.groups.is_some_and(|l| l.iter().any(|c| c == g))
             });
         // A PSK the server knows, its suite and mode (sections 4.2.9, 4.2.11).
-        let mut chosen: Option<(SuiteInfo, Auth<'a>)> = None;
+        let mut chosen: Option<(SuiteInfo, Auth<'_>)> = None;
+        // A ticket that opened (its PSK is borrowed from here).
+        let mut ticket = None;
         if let (Some(offer), Some(modes)) = (o.psk, o.psk_modes) {
-            let ids = offer.identities.iter().enumerate();
-            let found = ids.filter(|(i, _)| *i < 0x10000).find_map(|(i, id)| {
-                self.cfg
-                    .psks
-                    .iter()
-                    .find(|k| k.identity == id.identity)
-                    .map(|k| (i as u16, *k))
-            });
-            let suite = found.and_then(|(_, k)| self.suite_for(&offered, Some(k.hash)));
+            // The first identity that is an external PSK or one of our tickets; tickets that
+            // do not open or have expired are skipped (RFC 8446 section 4.2.11).
+            let mut found = None;
+            for (i, id) in offer.identities.iter().enumerate().take(0x10000) {
+                if let Some(j) = self.cfg.psks.iter().position(|k| k.identity == id.identity) {
+                    found = Some((i as u16, Some(j)));
+                    break;
+                }
+                if let Some(t) = self.open_ticket(id.identity, id.obfuscated_ticket_age) {
+                    found = Some((i as u16, None));
+                    ticket = Some(t);
+                    break;
+                }
+            }
+            let k = match (found, &ticket) {
+                (Some((_, Some(j))), _) => self.cfg.psks.get(j).copied(),
+                (Some(_), Some(t)) => Some(ExternalPsk {
+                    identity: &[],
+                    key: t.psk(),
+                    hash: t.hash,
+                }),
+                _ => None,
+            };
+            let suite = k.and_then(|k| self.suite_for(&offered, Some(k.hash)));
             let mode = self.cfg.psk_modes.iter().copied().find(|m| {
                 modes.iter().any(|c| c == *m)
                     && (*m == PskKeyExchangeMode::PSK_KE
                         || (*m == PskKeyExchangeMode::PSK_DHE_KE
                             && (share.is_some() || hrr_group.is_some())))
             });
-            if let (Some((index, k)), Some(suite), Some(mode)) = (found, suite, mode) {
-                self.check_binder(&offer, index, &k, msg)?;
+            if let (Some((index, ext)), Some(k), Some(suite), Some(mode)) = (found, k, suite, mode)
+            {
+                self.check_binder(&offer, index, &k, msg, ext.is_none())?;
+                self.neg.client_identity = match (ext, &ticket) {
+                    (Some(j), _) => Some(super::ClientId::Psk(j)),
+                    (None, Some(t)) => t.client,
+                    (None, None) => None,
+                };
+                self.neg.resumed = ext.is_none();
                 let dhe = mode == PskKeyExchangeMode::PSK_DHE_KE;
                 chosen = Some((
                     suite,
@@ -256,7 +309,7 @@ impl<'a, P: Provider> Core<'a, '_, P> {
                         "key share group",
                     )));
                 };
-                return Ok(Next::Retry(self.send_retry(ch, msg, suite, group)?));
+                return Ok(Next::Retry(self.send_retry(ch, msg, suite, group, rng)?));
             }
             (false, _) => None,
         };
@@ -390,6 +443,11 @@ impl<'a, P: Provider> Core<'a, '_, P> {
             extensions: List::Items(&ee[..n_ee]),
         });
         self.send_handshake(HandshakeType::ENCRYPTED_EXTENSIONS, &ee)?;
+        #[cfg(feature = "x509")]
+        let cert_requested =
+            matches!(auth, Auth::Certificate(_)) && self.send_certificate_request()?;
+        #[cfg(not(feature = "x509"))]
+        let cert_requested = false;
 
         // Certificate and CertificateVerify.
         if let (Auth::Certificate(scheme), Some(id)) = (&auth, self.cfg.identity) {
@@ -444,61 +502,19 @@ impl<'a, P: Provider> Core<'a, '_, P> {
         self.write = Some(self.protector(&suite, &server_ap)?);
         self.neg.suite = Some(suite.suite);
         self.neg.psk = psk_key.is_some();
+        // Tickets only for a client that can resume (RFC 8446 section 4.2.9).
+        let tickets = !self.cfg.ticket_keys.is_empty()
+            && o.psk_modes
+                .is_some_and(|l| l.iter().any(|m| self.cfg.psk_modes.contains(&m)));
         Ok(Next::Flight(Pending {
             suite,
             client_hs,
             client_ap,
             server_ap,
+            master,
+            tickets,
+            cert_requested,
         }))
-    }
-
-    /// Sends a HelloRetryRequest for `group` and replaces the first ClientHello in the
-    /// transcript by its message_hash (RFC 8446 sections 4.1.4, 4.4.1).
-    fn send_retry(
-        &mut self,
-        ch: &ClientHello<'_>,
-        msg: &[u8],
-        suite: SuiteInfo,
-        group: NamedGroup,
-    ) -> Result<Retry, Error> {
-        let mut t = Transcript::One(self.p.hash(suite.hash));
-        t.update(msg);
-        t.restart_after_hrr(&self.p, suite.hash);
-        self.transcript = Some(t);
-        let exts = [
-            Extension {
-                typ: ExtensionType::SUPPORTED_VERSIONS,
-                body: ExtensionBody::SupportedVersionsServerHello(ProtocolVersion::TLS13),
-            },
-            Extension {
-                typ: ExtensionType::KEY_SHARE,
-                body: ExtensionBody::KeyShareHelloRetryRequest(group),
-            },
-        ];
-        let hrr = HandshakeMessage::ServerHello(ServerHello {
-            legacy_version: ProtocolVersion::TLS12,
-            random: HELLO_RETRY_REQUEST_RANDOM,
-            legacy_session_id_echo: ch.legacy_session_id,
-            cipher_suite: suite.suite,
-            legacy_compression_method: CompressionMethod::NULL,
-            extensions: Some(List::Items(&exts)),
-        });
-        let len = self.emit(HandshakeType::SERVER_HELLO, &hrr)?;
-        self.plain_record(ContentType::HANDSHAKE, len)?;
-        let sent_ccs = !ch.legacy_session_id.is_empty();
-        if sent_ccs {
-            if self.tx.free_len() < TLS_HEADER_LEN + 1 {
-                return Err(self.capacity(TLS_HEADER_LEN + 1));
-            }
-            self.tx.free()[TLS_HEADER_LEN] = 1;
-            self.plain_record(ContentType::CHANGE_CIPHER_SPEC, 1)?;
-        }
-        self.neg.hello_retry = true;
-        Ok(Retry {
-            suite,
-            group,
-            sent_ccs,
-        })
     }
 
     /// The first suite in the server's order that the client offered (and, for a PSK, that
@@ -524,6 +540,7 @@ impl<'a, P: Provider> Core<'a, '_, P> {
         index: u16,
         k: &ExternalPsk<'_>,
         msg: &[u8],
+        resumption: bool,
     ) -> Result<(), Error> {
         if offer.identities.iter().count() != offer.binders.iter().count() {
             return Err(PeerMisbehaved::IllegalParameter("PSK binders count").into());
@@ -547,7 +564,7 @@ impl<'a, P: Provider> Core<'a, '_, P> {
             None => self.p.hash(k.hash),
         };
         h.update(truncated);
-        let key = EarlySecret::new(&self.p, k.hash, Some(k.key)).binder_key(&self.p, false);
+        let key = EarlySecret::new(&self.p, k.hash, Some(k.key)).binder_key(&self.p, resumption);
         let expected = finished_verify_data(&self.p, k.hash, key.as_bytes(), h.finish().as_bytes());
         if !bool::from(expected.as_bytes().ct_eq(got.0)) {
             return Err(PeerMisbehaved::DecryptError("the client's PSK binder").into());
@@ -555,7 +572,13 @@ impl<'a, P: Provider> Core<'a, '_, P> {
         Ok(())
     }
 
-    fn on_finished(&mut self, k: Pending, f: &Finished<'_>) -> Result<AppSecrets, Error> {
+    fn on_finished(
+        &mut self,
+        k: Pending,
+        f: &Finished<'_>,
+        msg: &[u8],
+        rng: &mut Option<&mut dyn Rng>,
+    ) -> Result<AppSecrets, Error> {
         let expected = finished_verify_data(
             &self.p,
             k.suite.hash,
@@ -566,6 +589,13 @@ impl<'a, P: Provider> Core<'a, '_, P> {
             return Err(PeerMisbehaved::DecryptError("the client's Finished").into());
         }
         self.read = Some(self.protector(&k.suite, &k.client_ap)?);
+        // RFC 8446 section 4.6.1: the resumption secret covers the client's Finished.
+        if let (true, Some(rng)) = (k.tickets, rng.as_deref_mut()) {
+            if let Some(t) = self.transcript.as_mut() {
+                t.update(msg);
+            }
+            self.send_ticket(k.suite, &k.master, rng)?;
+        }
         Ok(AppSecrets {
             suite: k.suite,
             client: k.client_ap,
@@ -600,7 +630,11 @@ impl<'a, P: Provider> Core<'a, '_, P> {
     }
 
     /// Emits a handshake message at `tx.free()[5..]`; returns its length.
-    fn emit(&mut self, t: HandshakeType, m: &HandshakeMessage<'_>) -> Result<usize, Error> {
+    pub(crate) fn emit(
+        &mut self,
+        t: HandshakeType,
+        m: &HandshakeMessage<'_>,
+    ) -> Result<usize, Error> {
         let full = self.capacity(self.tx.free_len() + 1);
         let Some(body) = self.tx.free().get_mut(TLS_HEADER_LEN..) else {
             return Err(full);
@@ -617,12 +651,16 @@ impl<'a, P: Provider> Core<'a, '_, P> {
     }
 
     /// Emits, adds to the transcript and seals a handshake message.
-    fn send_handshake(&mut self, t: HandshakeType, m: &HandshakeMessage<'_>) -> Result<(), Error> {
+    pub(crate) fn send_handshake(
+        &mut self,
+        t: HandshakeType,
+        m: &HandshakeMessage<'_>,
+    ) -> Result<(), Error> {
         let len = self.emit(t, m)?;
         self.seal_handshake(len)
     }
 
-    fn capacity(&self, needed: usize) -> Error {
+    pub(crate) fn capacity(&self, needed: usize) -> Error {
         Error::Capacity {
             needed: self.tx.capacity() - self.tx.free_len() + needed,
             available: self.tx.capacity(),
@@ -630,7 +668,7 @@ impl<'a, P: Provider> Core<'a, '_, P> {
     }
 
     /// The transcript hash so far.
-    fn th(&self, suite: SuiteInfo) -> Digest {
+    pub(crate) fn th(&self, suite: SuiteInfo) -> Digest {
         match &self.transcript {
             Some(t) => t.current(suite.hash),
             None => self.p.hash(suite.hash).finish(),
@@ -647,6 +685,15 @@ impl<'a, P: Provider> Core<'a, '_, P> {
             log.log(label, &self.client_random, secret.as_bytes());
         }
     }
+}
+
+/// The state after the server's flight: the client's Certificate when one was requested.
+fn after_flight(k: Pending) -> State {
+    #[cfg(feature = "x509")]
+    if k.cert_requested {
+        return State::WaitCertificate(k);
+    }
+    State::WaitFinished(k)
 }
 
 fn missing(t: ExtensionType) -> Error {
@@ -678,6 +725,7 @@ fn read_offer<'m>(ch: &ClientHello<'m>) -> Result<Offer<'m>, Error> {
             ExtensionBody::ServerNameList(_) => o.sni = true,
             ExtensionBody::RecordSizeLimit(l) => o.record_size_limit = Some(l),
             ExtensionBody::MaxFragmentLength(m) => o.mfl = Some(m),
+            ExtensionBody::Cookie(c) => o.cookie = Some(c),
             _ if e.typ == ExtensionType::EARLY_DATA => o.early_data = true,
             _ => {}
         }
@@ -686,7 +734,7 @@ fn read_offer<'m>(ch: &ClientHello<'m>) -> Result<Offer<'m>, Error> {
 }
 
 /// 64 spaces, the context string, a zero byte and the transcript hash (RFC 8446 4.4.3).
-fn signed_content<'o>(
+pub(crate) fn signed_content<'o>(
     context: &[u8],
     th: &[u8],
     out: &'o mut [u8; 64 + 34 + MAX_DIGEST],

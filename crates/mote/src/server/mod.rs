@@ -4,19 +4,26 @@
 //! [`Server::transmit_done`]; writes application data with [`Server::write`] and reads it with
 //! [`Server::read`]. [`Server::status`] says what the engine wants next.
 //!
-//! Phase 1: ECDHE (x25519, secp256r1), certificate authentication with a [`Signer`],
-//! external PSKs (psk_dhe_ke, psk_ke; binders checked in constant time), record_size_limit
-//! and max_fragment_length, the middlebox-compatibility change_cipher_spec, KeyUpdate
-//! received, close_notify, and a (stateful) HelloRetryRequest when the client offered a
-//! group the server takes but sent no share for it. Not yet: the stateless HRR cookie,
-//! session tickets, client certificates, KeyUpdate sending, 0-RTT (refused: the
-//! early_data extension is not acknowledged and undecryptable records are skipped up to a
-//! bound, RFC 8446 section 4.2.10).
+//! ECDHE (x25519, secp256r1), certificate authentication with a [`Signer`], external PSKs
+//! (psk_dhe_ke, psk_ke; binders checked in constant time), record_size_limit and
+//! max_fragment_length, the middlebox-compatibility change_cipher_spec, KeyUpdate received,
+//! close_notify, and a HelloRetryRequest when the client offered a group the server takes
+//! but sent no share for it (stateless with [`ServerConfig::cookie_key`]: see `cookie.rs`).
+//! Client certificates, optional or required ([`ClientAuth`]), give the device identity
+//! ([`ClientId`], also for PSK clients). Stateless session tickets are sealed with rotating
+//! keys ([`ServerConfig::ticket_keys`]) and accepted for resumption. Not yet: KeyUpdate
+//! sending, 0-RTT (refused: the early_data extension is not acknowledged and undecryptable
+//! records are skipped up to a bound, RFC 8446 section 4.2.10).
 //!
 //! [`Signer`]: mote_crypto::Signer
+//! [`ClientAuth`]: crate::config::ClientAuth
 
+#[cfg(feature = "x509")]
+mod client_auth;
+mod cookie;
 mod hello;
 mod records;
+mod tickets;
 
 use crate::buffers::{RxBuf, TxBuf};
 use crate::client::{Negotiated, Status};
@@ -27,13 +34,36 @@ use crate::time::UnixTime;
 use crate::transcript::Transcript;
 use mote_crypto::{Digest, Provider, Rng, SuiteInfo};
 
-/// Where the handshake stands (RFC 8446 appendix A.2).
+/// Who the client is, as [`Negotiated::client_identity`] gives it once connected: a stable
+/// device id for a collector.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClientId {
+    /// An external PSK: its index in [`ServerConfig::psks`] (its identity is
+    /// [`Server::client_psk_identity`]).
+    Psk(usize),
+    /// A client certificate that validated: SHA-256 of the end-entity's DER
+    /// SubjectPublicKeyInfo (the form of `mote_x509::PinnedSpki`, and of
+    /// `openssl x509 -pubkey -noout | openssl pkey -pubin -outform DER | sha256sum`). The key
+    /// names the device whatever its certificate's names, and survives re-issuance with the
+    /// same key.
+    CertificateSpki([u8; 32]),
+}
+
+/// Where the handshake stands (RFC 8446 appendix A.2). The verified client key makes one
+/// variant large; without an allocator it has to live somewhere in the connection anyway.
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum State {
     WaitClientHello,
     /// A HelloRetryRequest went out; the second ClientHello is next.
     WaitClientHello2(Retry),
     /// The server flight is out; the client's Finished is next.
     WaitFinished(Pending),
+    /// A CertificateRequest went out; the client's Certificate is next.
+    #[cfg(feature = "x509")]
+    WaitCertificate(Pending),
+    /// The client's chain validated; its CertificateVerify is next.
+    #[cfg(feature = "x509")]
+    WaitCertificateVerify(Pending, mote_x509::VerifiedChain),
     Connected(AppSecrets),
     Closed,
     Failed,
@@ -45,6 +75,25 @@ pub(crate) struct Pending {
     pub client_hs: Digest,
     pub client_ap: Digest,
     pub server_ap: Digest,
+    /// The source of the resumption secret.
+    pub master: crate::key_schedule::tls13::MasterSecret,
+    /// A NewSessionTicket follows the client's Finished.
+    pub tickets: bool,
+    /// A CertificateRequest was sent.
+    #[cfg_attr(not(feature = "x509"), allow(dead_code))]
+    pub cert_requested: bool,
+}
+
+impl State {
+    /// Between the server's flight and the client's Finished.
+    pub(crate) fn awaits_client_flight(&self) -> bool {
+        match self {
+            State::WaitFinished(_) => true,
+            #[cfg(feature = "x509")]
+            State::WaitCertificate(_) | State::WaitCertificateVerify(..) => true,
+            _ => false,
+        }
+    }
 }
 
 /// What a HelloRetryRequest asked for (RFC 8446 section 4.1.4).
@@ -91,7 +140,6 @@ pub(crate) struct Core<'a, 'b, P: Provider> {
     pub(crate) client_random: [u8; 32],
     /// Bytes of undecryptable records (refused 0-RTT data) still to be skipped.
     pub(crate) early_skip: usize,
-    #[allow(dead_code)]
     pub(crate) now_ms: u64,
 }
 
@@ -101,8 +149,12 @@ impl<'a, 'b, P: Provider> Server<'a, 'b, P> {
     /// `rx` must hold the largest record the client may send (5 + 2^14 + 256 bytes, less
     /// with `record_size_limit`) plus the ClientHello; `tx` the server's flight: ServerHello,
     /// EncryptedExtensions, the certificate chain, CertificateVerify and Finished, each with
-    /// 22 bytes of record overhead (a few hundred bytes plus the chain). `rng` is not used
-    /// yet (randomness comes with [`Server::recv_done`]); `now` will date session tickets.
+    /// 22 bytes of record overhead (a few hundred bytes plus the chain), and with
+    /// `ticket_keys` a NewSessionTicket (about 170 bytes) after the client's Finished. With
+    /// `client_auth`, `rx` must also hold the client's whole Certificate message (its chain
+    /// plus a few bytes per certificate): the server validates it as one message, unlike the
+    /// client, which streams the server's chain. `rng` is not used yet (randomness comes
+    /// with [`Server::recv_done`]); `now` dates tickets and validates client certificates.
     pub fn new(
         p: P,
         cfg: &'a ServerConfig<'a>,
@@ -179,6 +231,14 @@ impl<'a, 'b, P: Provider> Server<'a, 'b, P> {
     /// server signed with; `peer_record_size_limit` the client's limit.
     pub fn negotiated(&self) -> &Negotiated {
         &self.c.neg
+    }
+
+    /// The identity of the client's PSK, when it authenticated with one.
+    pub fn client_psk_identity(&self) -> Option<&'a [u8]> {
+        match self.c.neg.client_identity {
+            Some(ClientId::Psk(i)) => self.c.cfg.psks.get(i).map(|k| k.identity),
+            _ => None,
+        }
     }
 
     /// Free space to copy received bytes into.

@@ -42,7 +42,7 @@ impl<P: Provider> Server<'_, '_, P> {
         rng: &mut Option<&mut dyn Rng>,
     ) -> Result<(), Error> {
         let body_len = total - TLS_HEADER_LEN;
-        let handshaking = matches!(self.c.state, State::WaitFinished(_));
+        let handshaking = self.c.state.awaits_client_flight();
         match ct {
             ContentType::CHANGE_CIPHER_SPEC => {
                 // RFC 8446 section 5: a single 0x01 between the ClientHello and the client's
