@@ -1,3 +1,4 @@
 //! Record protection.
 
+pub(crate) mod outgoing;
 pub mod tls13;

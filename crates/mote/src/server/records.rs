@@ -4,7 +4,7 @@
 use super::{Core, Server, State};
 use crate::client::Status;
 use crate::error::{ApiMisuse, Error, PeerMisbehaved};
-use crate::record_layer::tls13::Protector;
+use crate::record_layer::outgoing::{self, parse_alert, Out};
 use mote_crypto::{Provider, Rng};
 use mote_wire::record::TLS_HEADER_LEN;
 use mote_wire::{AlertDescription, AlertLevel, ContentType};
@@ -200,76 +200,36 @@ impl<P: Provider> Server<'_, '_, P> {
     }
 }
 
-fn parse_alert(b: &[u8]) -> Result<(AlertLevel, AlertDescription), Error> {
-    match *b {
-        [level, desc] => Ok((AlertLevel(level), AlertDescription(desc))),
-        _ => Err(Error::Decode(mote_wire::Reader::new(b).error(
-            "alert",
-            mote_wire::DecodeErrorKind::LengthOutOfRange {
-                len: b.len(),
-                min: 2,
-                max: 2,
-            },
-        ))),
+impl<'b, P: Provider> Core<'_, 'b, P> {
+    /// The write side, for the sealing shared with the other role.
+    fn out(&mut self) -> Out<'_, 'b, P::Aead> {
+        Out {
+            tx: &mut self.tx,
+            write: &mut self.write,
+            padding: self.cfg.padding,
+        }
     }
-}
 
-impl<P: Provider> Core<'_, '_, P> {
     /// Per-record overhead of protected records: header, content type, padding, tag.
     pub(crate) fn overhead(&self) -> usize {
-        let tag = self.write.as_ref().map_or(16, Protector::tag_len);
-        TLS_HEADER_LEN + 1 + self.cfg.padding + tag
+        outgoing::overhead(&self.write, self.cfg.padding)
     }
 
     /// Seals `len` bytes placed at `tx.free()[5..]` as one record and commits it.
     pub(crate) fn seal_free(&mut self, ct: ContentType, len: usize) -> Result<(), Error> {
-        let padding = self.cfg.padding;
-        let Some(w) = self.write.as_mut() else {
-            return Err(Error::Api(ApiMisuse::NotReady));
-        };
-        let n = w.seal(self.tx.free(), len, ct, padding)?;
-        self.tx.commit(n);
-        Ok(())
+        self.out().seal_free(ct, len)
     }
 
     /// Seals `len` bytes of handshake data placed at `tx.free()[5..]`, split into as many
-    /// records as the client's record size limit requires.
+    /// records as the peer's record size limit requires.
     pub(crate) fn seal_handshake(&mut self, len: usize) -> Result<(), Error> {
-        let chunk = self.max_send.max(1);
-        let records = len.div_ceil(chunk).max(1);
-        let overhead = self.overhead();
-        let needed = len + records * overhead;
-        if needed > self.tx.free_len() {
-            return Err(Error::Capacity {
-                needed: needed + self.tx.capacity() - self.tx.free_len(),
-                available: self.tx.capacity(),
-            });
-        }
-        for i in (1..records).rev() {
-            let from = TLS_HEADER_LEN + i * chunk;
-            let n = chunk.min(len - i * chunk);
-            let to = i * (chunk + overhead) + TLS_HEADER_LEN;
-            self.tx.free().copy_within(from..from + n, to);
-        }
-        for i in 0..records {
-            let n = chunk.min(len - i * chunk);
-            self.seal_free(ContentType::HANDSHAKE, n)?;
-        }
-        Ok(())
+        let max_send = self.max_send;
+        self.out().seal_handshake(len, max_send)
     }
 
     /// Queues an alert: protected once keys exist, in the clear before.
     pub(crate) fn queue_alert(&mut self, level: AlertLevel, desc: AlertDescription) {
-        if self.write.is_some() {
-            if self.tx.free_len() >= self.overhead() + 2 {
-                self.tx.free()[TLS_HEADER_LEN..TLS_HEADER_LEN + 2]
-                    .copy_from_slice(&[level.0, desc.0]);
-                let _ = self.seal_free(ContentType::ALERT, 2);
-            }
-        } else if self.tx.free_len() >= 7 {
-            self.tx.free()[..7].copy_from_slice(&[21, 3, 3, 0, 2, level.0, desc.0]);
-            self.tx.commit(7);
-        }
+        self.out().queue_alert(level, desc)
     }
 
     /// Ends the connection with `e`, queueing the alert it owes.
