@@ -12,8 +12,7 @@ pub mod tokio_io;
 
 pub use keylog::KeyLogFile;
 pub use pem_files::{load_certificates, load_private_key, PrivateKey};
-pub use server::TlsServerStream;
-pub use stream::TlsStream;
+pub use stream::{Stream, TlsServerStream, TlsStream};
 
 use mote_crypto::{CryptoError, Rng};
 

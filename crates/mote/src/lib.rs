@@ -9,6 +9,7 @@ extern crate std;
 mod buffers;
 pub mod client;
 pub mod config;
+mod connection;
 pub mod error;
 pub mod key_schedule;
 pub mod record_layer;
@@ -23,6 +24,7 @@ pub use config::{
     CertificateObserver, ClientConfig, ClientIdentity, ExternalPsk, KeyLog, ServerConfig,
     ServerIdentity, TicketKey, TicketRef, TicketStore,
 };
+pub use connection::Connection;
 pub use error::{ApiMisuse, Error, Incompatible, PeerMisbehaved};
 pub use server::{ClientId, Server};
 pub use time::UnixTime;
