@@ -58,7 +58,7 @@ fn drive(mut c: Client<'_, '_, RustCrypto>, mut data: &[u8]) {
                 assert!(r.is_err() || matches!(before, Status::Failed));
                 return;
             }
-            Status::Closed => return,
+            Status::Closed | Status::PeerClosed => return,
             Status::Connected => {
                 assert!(c.negotiated().suite.is_some());
                 let _ = c.write(b"reading");

@@ -4,9 +4,7 @@
 use base64::Engine;
 use clap::Args;
 use mote::{ClientConfig, ClientIdentity, ExternalPsk};
-use mote_crypto::rustcrypto::{EcdsaP256Signer, Ed25519Signer};
 use mote_crypto::{HashAlgorithm, Signer};
-use mote_std::PrivateKey;
 use mote_wire::{CipherSuite, MaxFragmentLength, NamedGroup, PskKeyExchangeMode};
 use mote_x509::{PinnedSpki, ServerAuth, ServerName, TrustAnchor};
 use std::path::PathBuf;
@@ -149,22 +147,7 @@ impl ClientArgs {
             (Some(c), Some(k)) => {
                 let chain =
                     mote_std::load_certificates(c).map_err(|e| format!("--client-cert: {e}"))?;
-                let key =
-                    mote_std::load_private_key(k).map_err(|e| format!("--client-key: {e}"))?;
-                let signer: Box<dyn Signer> = match key {
-                    PrivateKey::Sec1(d) => Box::new(
-                        EcdsaP256Signer::from_sec1_der(&d)
-                            .map_err(|e| format!("--client-key: {e:?}"))?,
-                    ),
-                    PrivateKey::Pkcs8(d) => match EcdsaP256Signer::from_pkcs8_der(&d) {
-                        Ok(s) => Box::new(s),
-                        Err(_) => {
-                            Box::new(Ed25519Signer::from_pkcs8_der(&d).map_err(|_| {
-                                "--client-key: not a P-256 or Ed25519 key".to_string()
-                            })?)
-                        }
-                    },
-                };
+                let signer = crate::keys::load_signer(k, "--client-key")?;
                 (chain, Some(signer))
             }
             _ => (Vec::new(), None),

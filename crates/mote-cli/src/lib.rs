@@ -1,8 +1,10 @@
 pub mod bridge;
 pub mod client_args;
+pub mod delivery;
 pub mod dissect;
 pub mod input;
 pub mod keylog;
+pub mod keys;
 pub mod probe;
 pub mod readings;
 pub mod send;

@@ -1,6 +1,7 @@
 //! `mote send`: connect, handshake, send readings one per line, close with close_notify.
 
 use crate::client_args::ClientArgs;
+use crate::delivery::{deliver, fresh_seq_base, Event, Policy};
 use crate::sensor::Sensor;
 use clap::Args;
 use mote::Client;
@@ -27,6 +28,20 @@ pub struct SendArgs {
     /// The device ID in simulated readings' base name (urn:dev:mote:ID:).
     #[arg(long, default_value = "0001")]
     pub device: String,
+    /// Wait for the collector's `ack SEQ` for every reading (as `mote serve` answers),
+    /// numbering packs that carry no "seq"; keep unacknowledged readings, reconnect after a
+    /// broken connection (resuming the session) and send them again.
+    #[arg(long)]
+    pub ack: bool,
+    /// With --ack: readings sent and not yet acknowledged, at most.
+    #[arg(long, default_value_t = 8, value_name = "N", requires = "ack")]
+    pub window: usize,
+    /// With --ack: seconds without an answer before the connection counts as broken.
+    #[arg(long, default_value_t = 10.0, value_name = "SECS", requires = "ack")]
+    pub ack_timeout: f64,
+    /// With --ack: seconds to keep trying to reach the collector before giving up.
+    #[arg(long, default_value_t = 60.0, value_name = "SECS", requires = "ack")]
+    pub retry_for: f64,
 }
 
 /// Connects and completes the handshake; errors are one line for the user.
@@ -111,6 +126,9 @@ pub fn run(args: &SendArgs) -> ExitCode {
         "mote send: connecting to {} (server_name {})",
         args.client.server, owned.host
     );
+    if args.ack {
+        return run_acked(args, &cfg, small);
+    }
     let mut tls = match connect(&args.client, &cfg, &mut bufs) {
         Ok(t) => t,
         Err(e) => {
@@ -119,18 +137,11 @@ pub fn run(args: &SendArgs) -> ExitCode {
         }
     };
     println!("connected: {}", describe(tls.client()));
-    let lines: Box<dyn Iterator<Item = String>> = match &args.readings {
-        Some(f) if f == "-" => Box::new(std::io::stdin().lock().lines().map_while(Result::ok)),
-        Some(f) => match std::fs::File::open(f) {
-            Ok(file) => Box::new(std::io::BufReader::new(file).lines().map_while(Result::ok)),
-            Err(e) => {
-                eprintln!("mote send: --readings {f}: {e}");
-                return ExitCode::from(2);
-            }
-        },
-        None => {
-            let mut sensor = Sensor::new(&args.device);
-            Box::new((0..args.count).map(move |_| sensor.next_reading(mote_std::unix_time())))
+    let lines = match readings(args) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("mote send: {e}");
+            return ExitCode::from(2);
         }
     };
     let mut sent = 0u32;
@@ -161,4 +172,107 @@ pub fn run(args: &SendArgs) -> ExitCode {
         if sent == 1 { "" } else { "s" }
     );
     ExitCode::SUCCESS
+}
+
+/// The readings to send: the lines of --readings, or simulated ones.
+fn readings(args: &SendArgs) -> Result<Box<dyn Iterator<Item = String>>, String> {
+    Ok(match &args.readings {
+        Some(f) if f == "-" => Box::new(std::io::stdin().lock().lines().map_while(Result::ok)),
+        Some(f) => {
+            let file = std::fs::File::open(f).map_err(|e| format!("--readings {f}: {e}"))?;
+            Box::new(std::io::BufReader::new(file).lines().map_while(Result::ok))
+        }
+        None => {
+            let mut sensor = Sensor::new(&args.device);
+            Box::new((0..args.count).map(move |_| sensor.next_reading(mote_std::unix_time())))
+        }
+    })
+}
+
+fn secs(s: f64, what: &str) -> Result<Duration, String> {
+    Duration::try_from_secs_f64(s)
+        .ok()
+        .filter(|d| !d.is_zero())
+        .ok_or(format!(
+            "--{what} {s}: must be a positive number of seconds"
+        ))
+}
+
+/// `--ack`: acknowledged delivery with resending (see [`crate::delivery`]).
+fn run_acked(args: &SendArgs, cfg: &mote::ClientConfig<'_>, small: Option<u16>) -> ExitCode {
+    let policy = match (
+        secs(args.ack_timeout, "ack-timeout"),
+        secs(args.retry_for, "retry-for"),
+        Duration::try_from_secs_f64(args.interval).map_err(|e| format!("--interval: {e}")),
+    ) {
+        (Ok(ack_timeout), Ok(retry_for), Ok(_)) => Policy {
+            window: args.window,
+            ack_timeout,
+            retry_for,
+            record_size_limit: small,
+        },
+        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => {
+            eprintln!("mote send: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let mut lines = match readings(args) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("mote send: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let mut sent = 0usize;
+    let r = deliver(
+        &args.client.server,
+        cfg,
+        &mut lines,
+        Duration::from_secs_f64(args.interval),
+        fresh_seq_base(),
+        &policy,
+        &mut |e| match e {
+            Event::Connected { resumed, describe } => println!(
+                "connected{}: {describe}",
+                if resumed { " (session resumed)" } else { "" }
+            ),
+            Event::Sent { seq, line, resent } => {
+                if resent {
+                    println!("resending seq {seq}");
+                } else {
+                    sent += 1;
+                    println!("reading {sent}: {line} (seq {seq})");
+                }
+            }
+            Event::Acked { seq } => println!("ack {seq}"),
+            Event::Refused { seq, why } => println!("refused {seq}: {why}"),
+            Event::Skipped { line, why } => println!("not sent: {line}: {why}"),
+            Event::Lost { why, unacked } => {
+                println!("connection lost: {why}; {unacked} unacknowledged")
+            }
+            Event::Retrying { after } => println!("reconnecting in {after:?}"),
+        },
+    );
+    match r {
+        Ok(s) => {
+            println!(
+                "closed with close_notify: {} acknowledged, {} refused, {} not sent; {} connection{} ({} resumed)",
+                s.acked,
+                s.refused,
+                s.skipped,
+                s.connections,
+                if s.connections == 1 { "" } else { "s" },
+                s.resumed
+            );
+            if s.refused + s.skipped > 0 {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
+        Err(e) => {
+            eprintln!("mote send: {e}");
+            ExitCode::from(1)
+        }
+    }
 }

@@ -4,107 +4,13 @@
 
 mod common;
 
+use common::collector::{mote, send, Collector, PSK_HEX, PSK_ID};
 use common::openssl::s_client;
 use common::proc::Proc;
 use common::tools::{require, TempDir};
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
-
-const PSK_ID: &str = "dev1";
-const PSK_HEX: &str = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
-
-fn mote() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_mote"))
-}
-
-/// A running `mote serve`, killed on drop.
-struct Collector {
-    proc: Proc,
-    pid: u32,
-    addr: String,
-    db: String,
-}
-
-impl Collector {
-    fn start(dir: &TempDir, extra: &[&str]) -> Collector {
-        let db = dir.path("readings.sqlite");
-        let child = mote()
-            .args(["serve", "--listen", "127.0.0.1:0", "--db", &db])
-            .args(extra)
-            .current_dir(dir)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start mote serve");
-        let pid = child.id();
-        let proc = Proc::adopt(child);
-        assert!(
-            proc.wait_for_stdout("mote serve: listening on ", 10),
-            "mote serve did not start: {}",
-            proc.output()
-        );
-        let out = proc.stdout();
-        let addr = out
-            .lines()
-            .find_map(|l| l.strip_prefix("mote serve: listening on "))
-            .unwrap()
-            .trim()
-            .to_string();
-        Collector {
-            proc,
-            pid,
-            addr,
-            db,
-        }
-    }
-
-    fn psk(dir: &TempDir, extra: &[&str]) -> Collector {
-        let mut a = vec!["--psk-identity", PSK_ID, "--psk", PSK_HEX];
-        a.extend_from_slice(extra);
-        Collector::start(dir, &a)
-    }
-
-    fn signal(&self, sig: &str) {
-        let ok = Command::new("kill")
-            .args([sig, &self.pid.to_string()])
-            .status()
-            .is_ok_and(|s| s.success());
-        assert!(ok, "kill {sig}");
-    }
-
-    /// `mote readings --format json` for this collector's database.
-    fn readings(&self, extra: &[&str]) -> Vec<serde_json::Value> {
-        let o = mote()
-            .args(["readings", "--db", &self.db, "--format", "json"])
-            .args(extra)
-            .output()
-            .unwrap();
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-        serde_json::from_slice::<serde_json::Value>(&o.stdout)
-            .unwrap()
-            .as_array()
-            .unwrap()
-            .clone()
-    }
-}
-
-fn send(addr: &str, args: &[&str]) -> Output {
-    let o = mote()
-        .args(["send", addr])
-        .args(args)
-        .output()
-        .expect("run mote send");
-    assert!(
-        o.status.success(),
-        "mote send failed: {}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    );
-    o
-}
 
 fn psk_client(addr: &str) -> Proc {
     require("openssl", "openssl");
@@ -233,41 +139,135 @@ fn mote_send_readings_file_for_another_device_is_refused_and_duplicates_stored_o
     assert_eq!(seqs, [10, 12], "{r:?}\n{log}");
 }
 
-#[test]
-fn certificate_mode_with_mote_send_ca() {
-    let dir = TempDir::new("serve-cert");
+/// A collector with a server certificate and `--client-ca`: devices are named by their
+/// certificates (`urn:dev:mote:ID` URI name, else commonName).
+fn cert_collector(dir: &TempDir) -> (Collector, String) {
     let (cert, key) = common::pki::self_signed(
-        &dir,
+        dir,
         "server.pem",
         "server.key",
         "/CN=localhost",
         &["subjectAltName=DNS:localhost"],
     );
+    common::pki::ca(dir, "devices", "/CN=mote devices", &[]);
+    for (name, subject, ext) in [
+        ("dev7", "/CN=dev7", "extendedKeyUsage=clientAuth\n"),
+        (
+            "dev8",
+            "/CN=not-the-id",
+            "extendedKeyUsage=clientAuth\nsubjectAltName=URI:urn:dev:mote:dev8\n",
+        ),
+    ] {
+        common::pki::issue(dir, "devices", name, common::pki::P256, subject, ext);
+    }
     let (cert, key) = (cert.to_string_lossy(), key.to_string_lossy());
-    let c = Collector::start(&dir, &["--cert", &cert, "--key", &key]);
-    let o = send(
-        &c.addr,
+    let c = Collector::start(
+        dir,
         &[
-            "--ca",
+            "--cert",
             &cert,
-            "--server-name",
-            "localhost",
-            "--device",
-            "dev7",
-            "--count",
-            "2",
-            "--interval",
-            "1",
+            "--key",
+            &key,
+            "--client-ca",
+            &dir.path("devices.pem"),
         ],
     );
-    assert!(
-        String::from_utf8_lossy(&o.stdout).contains("server signed with ecdsa_secp256r1_sha256"),
+    (c, cert.to_string())
+}
+
+#[test]
+fn client_certificates_name_the_device() {
+    let dir = TempDir::new("serve-cert");
+    let (c, ca) = cert_collector(&dir);
+    for (dev, n) in [("dev7", "2"), ("dev8", "3")] {
+        let (cert, key) = (
+            dir.path(&format!("{dev}.pem")),
+            dir.path(&format!("{dev}.key")),
+        );
+        let o = send(
+            &c.addr,
+            &[
+                "--ca",
+                &ca,
+                "--server-name",
+                "localhost",
+                "--client-cert",
+                &cert,
+                "--client-key",
+                &key,
+                "--device",
+                dev,
+                "--count",
+                n,
+                "--interval",
+                "0.2",
+                "--ack",
+            ],
+        );
+        let out = String::from_utf8_lossy(&o.stdout);
+        assert!(
+            out.contains("server signed with ecdsa_secp256r1_sha256"),
+            "{out}"
+        );
+        assert!(out.contains("client certificate sent"), "{out}");
+        assert!(out.contains(&format!("{n} acknowledged")), "{out}");
+    }
+    assert_eq!(
+        c.readings(&["--device", "dev7"]).len(),
+        2,
+        "{}",
+        c.proc.output()
+    );
+    assert_eq!(
+        c.readings(&["--device", "dev8"]).len(),
+        3,
+        "{}",
+        c.proc.output()
+    );
+    // dev7's certificate does not let it write as dev8.
+    let (cert, key) = (dir.path("dev7.pem"), dir.path("dev7.key"));
+    let o = mote()
+        .args(["send", &c.addr, "--ca", &ca, "--server-name", "localhost"])
+        .args([
+            "--client-cert",
+            &cert,
+            "--client-key",
+            &key,
+            "--device",
+            "dev8",
+        ])
+        .args(["--count", "1", "--ack"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(1),
         "{}",
         String::from_utf8_lossy(&o.stdout)
     );
-    assert!(c.proc.wait_for(" answered", 10), "{}", c.proc.output());
-    let r = c.readings(&["--device", "dev7"]);
-    assert_eq!(r.len(), 2, "{r:?}\n{}", c.proc.output());
+    assert!(String::from_utf8_lossy(&o.stdout).contains("another's name"));
+    // Without a client certificate the handshake is refused (certificate_required).
+    let o = mote()
+        .args([
+            "send",
+            &c.addr,
+            "--ca",
+            &ca,
+            "--server-name",
+            "localhost",
+            "--count",
+            "1",
+        ])
+        .args(["--ack", "--retry-for", "1"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("certificate_required"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_eq!(c.readings(&[]).len(), 5);
 }
 
 #[test]
@@ -388,7 +388,27 @@ fn refuses_to_start_without_credentials() {
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("nothing to authenticate with"));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("no way to identify devices"));
+    // A server certificate alone identifies no device.
+    let (cert, key) = common::pki::self_signed(&dir, "s.pem", "s.key", "/CN=localhost", &[]);
+    let o = mote()
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--db",
+            &dir.path("r.sqlite"),
+        ])
+        .args([
+            "--cert",
+            &cert.to_string_lossy(),
+            "--key",
+            &key.to_string_lossy(),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--client-ca"));
 }
 
 #[test]

@@ -36,6 +36,8 @@ pub enum PrivateKey {
     Pkcs8(Vec<u8>),
     /// `EC PRIVATE KEY`: SEC 1 (RFC 5915).
     Sec1(Vec<u8>),
+    /// `RSA PRIVATE KEY`: PKCS #1 RSAPrivateKey (RFC 8017 appendix A.1.2).
+    Pkcs1(Vec<u8>),
 }
 
 /// The first private key block of a PEM file.
@@ -44,13 +46,14 @@ pub fn load_private_key(path: &Path) -> io::Result<PrivateKey> {
         match p.tag() {
             "PRIVATE KEY" => return Ok(PrivateKey::Pkcs8(p.into_contents())),
             "EC PRIVATE KEY" => return Ok(PrivateKey::Sec1(p.into_contents())),
+            "RSA PRIVATE KEY" => return Ok(PrivateKey::Pkcs1(p.into_contents())),
             _ => {}
         }
     }
     Err(io::Error::new(
         io::ErrorKind::InvalidData,
         format!(
-            "{}: no PRIVATE KEY or EC PRIVATE KEY block (encrypted keys are not supported)",
+            "{}: no PRIVATE KEY, EC PRIVATE KEY or RSA PRIVATE KEY block (encrypted keys are not supported)",
             path.display()
         ),
     ))

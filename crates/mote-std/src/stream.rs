@@ -38,8 +38,10 @@ impl<C: Connection, S: Read + Write> Stream<C, S> {
             s.receive()?;
         }
         s.flush_transmit()?;
+        // A peer may send close_notify right behind its Finished: the handshake completed
+        // all the same, and what it sent before is still to be read.
         match s.conn.status() {
-            Status::Connected => Ok(s),
+            Status::Connected | Status::PeerClosed => Ok(s),
             _ => Err(s.failure()),
         }
     }
@@ -145,7 +147,7 @@ impl<C: Connection, S: Read + Write> Read for Stream<C, S> {
                 return Ok(n);
             }
             match self.conn.status() {
-                Status::Closed => return Ok(0),
+                Status::Closed | Status::PeerClosed => return Ok(0),
                 Status::Failed => return Err(self.failure()),
                 _ => {}
             }

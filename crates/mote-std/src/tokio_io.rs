@@ -46,8 +46,10 @@ where
         s.receive().await?;
     }
     s.flush_transmit().await?;
+    // A client may send close_notify right behind its Finished: the handshake completed
+    // all the same, and what it sent before is still to be read.
     match s.server.status() {
-        Status::Connected => Ok(s),
+        Status::Connected | Status::PeerClosed => Ok(s),
         _ => Err(s.failure()),
     }
 }
@@ -76,7 +78,7 @@ where
                 return Ok(n);
             }
             match self.server.status() {
-                Status::Closed => return Ok(0),
+                Status::Closed | Status::PeerClosed => return Ok(0),
                 Status::Failed => return Err(self.failure()),
                 _ => {}
             }

@@ -112,11 +112,15 @@ pub enum GeneralName<'a> {
     Dns(&'a str),
     /// iPAddress `[7] OCTET STRING`: 4 bytes (IPv4) or 16 (IPv6).
     Ip(&'a [u8]),
-    /// Any other form (rfc822Name, URI, directoryName, otherName, ...) by its tag.
+    /// uniformResourceIdentifier `[6] IA5String`, checked to be ASCII (a device's
+    /// `urn:dev:...` name, for example).
+    Uri(&'a str),
+    /// Any other form (rfc822Name, directoryName, otherName, ...) by its tag.
     Other { tag: u8 },
 }
 
 const DNS_NAME: u8 = 0x82;
+const URI: u8 = 0x86;
 const IP_ADDRESS: u8 = 0x87;
 
 /// The entries of a subjectAltName extension, read lazily from its raw bytes.
@@ -139,7 +143,7 @@ impl<'a> SubjectAltNames<'a> {
         while !names.is_empty() {
             let name = names.any("GeneralName")?;
             let ok = match name.tag {
-                DNS_NAME => name.content.is_ascii(),
+                DNS_NAME | URI => name.content.is_ascii(),
                 IP_ADDRESS => matches!(name.content.len(), 4 | 16),
                 _ => true,
             };
@@ -194,6 +198,7 @@ impl<'a> Iterator for SubjectAltNamesIter<'a> {
         Some(match name.tag {
             DNS_NAME => GeneralName::Dns(core::str::from_utf8(name.content).ok()?),
             IP_ADDRESS => GeneralName::Ip(name.content),
+            URI => GeneralName::Uri(core::str::from_utf8(name.content).ok()?),
             tag => GeneralName::Other { tag },
         })
     }

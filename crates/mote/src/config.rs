@@ -196,6 +196,12 @@ pub struct ServerConfig<'a> {
     /// Whether certificate handshakes ask the client for a certificate (device identity).
     #[cfg(feature = "x509")]
     pub client_auth: ClientAuth<'a>,
+    /// Sees each certificate of the client's chain (index 0: the end-entity) before it is
+    /// validated, e.g. for a collector to read the device's name from it. Use what it saw
+    /// only once the handshake completed with [`crate::ClientId::CertificateSpki`], and
+    /// check that the key's hash matches.
+    #[cfg(feature = "x509")]
+    pub client_certificate_observer: Option<&'a dyn CertificateObserver>,
     /// Keys sealing stateless session tickets: the first seals new tickets, all open them
     /// (rotate by prepending a new key and dropping the oldest after `ticket_lifetime`).
     /// Empty: no tickets are issued and none is accepted.
@@ -245,6 +251,8 @@ impl ServerConfig<'_> {
             key_log: None,
             #[cfg(feature = "x509")]
             client_auth: ClientAuth::None,
+            #[cfg(feature = "x509")]
+            client_certificate_observer: None,
             ticket_keys: &[],
             ticket_lifetime: 86_400,
             cookie_key: None,

@@ -28,14 +28,29 @@ struct Hello {
     no_cipher_suites: bool,
     no_common_suite: bool,
     psk_without_modes: bool,
+    /// ClientHello.legacy_version instead of 0x0303.
+    legacy_version: Option<u16>,
+    /// legacy_compression_methods instead of `[compression.unwrap_or(0)]`.
+    compression_list: Option<&'static [u8]>,
+    /// supported_groups offers only secp256r1; the key share is x25519.
+    share_outside_groups: bool,
+    /// Two x25519 key shares.
+    duplicate_share: bool,
+    /// pre_shared_key followed by psk_key_exchange_modes.
+    psk_not_last: bool,
+    /// supported_versions lists these instead of 0x0304.
+    versions: Option<&'static [u16]>,
 }
 
 fn client_hello(h: Hello) -> Vec<u8> {
     let share = [9u8; 32];
     let unknown = [NamedGroup(0x1234)];
     let offered = [NamedGroup::X25519, NamedGroup::SECP256R1];
+    let p256 = [NamedGroup::SECP256R1];
     let groups: &[NamedGroup] = if h.unknown_groups_only {
         &unknown
+    } else if h.share_outside_groups {
+        &p256
     } else {
         &offered
     };
@@ -47,14 +62,22 @@ fn client_hello(h: Hello) -> Vec<u8> {
     let shares = [KeyShareEntry {
         group: share_group,
         key_exchange: &share,
-    }];
+    }; 2];
     let shares: &[KeyShareEntry] = if h.offer_group_without_share {
         &[]
-    } else {
+    } else if h.duplicate_share {
         &shares
+    } else {
+        &shares[..1]
     };
     let v13 = [ProtocolVersion::TLS13];
     let v12 = [ProtocolVersion::TLS12];
+    let listed: Vec<ProtocolVersion> = h
+        .versions
+        .unwrap_or(&[])
+        .iter()
+        .map(|&v| ProtocolVersion(v))
+        .collect();
     let schemes = [SignatureScheme::ECDSA_SECP256R1_SHA256];
     let mut exts = Vec::new();
     if !h.no_supported_versions {
@@ -62,6 +85,8 @@ fn client_hello(h: Hello) -> Vec<u8> {
             typ: ExtensionType::SUPPORTED_VERSIONS,
             body: ExtensionBody::SupportedVersionsClientHello(List::Items(if h.tls12_only {
                 &v12
+            } else if h.versions.is_some() {
+                &listed
             } else {
                 &v13
             })),
@@ -95,7 +120,7 @@ fn client_hello(h: Hello) -> Vec<u8> {
     }];
     let binder = [0u8; 32];
     let binders = [mote_wire::extensions::PskBinder(&binder)];
-    if h.psk_without_modes {
+    if h.psk_without_modes || h.psk_not_last {
         exts.push(Extension {
             typ: ExtensionType::PRE_SHARED_KEY,
             body: ExtensionBody::PreSharedKeyClientHello(mote_wire::extensions::OfferedPsks {
@@ -104,14 +129,26 @@ fn client_hello(h: Hello) -> Vec<u8> {
             }),
         });
     }
+    let modes = [mote_wire::PskKeyExchangeMode::PSK_DHE_KE];
+    if h.psk_not_last {
+        exts.push(Extension {
+            typ: ExtensionType::PSK_KEY_EXCHANGE_MODES,
+            body: ExtensionBody::PskKeyExchangeModes(List::Items(&modes)),
+        });
+    }
     let suites = [if h.no_common_suite {
         CipherSuite(0xc02f)
     } else {
         CipherSuite::TLS_AES_128_GCM_SHA256
     }];
-    let comp = [CompressionMethod(h.compression.unwrap_or(0))];
+    let comp: Vec<CompressionMethod> = match h.compression_list {
+        Some(l) => l.iter().map(|&m| CompressionMethod(m)).collect(),
+        None => vec![CompressionMethod(h.compression.unwrap_or(0))],
+    };
     let ch = ClientHello {
-        legacy_version: ProtocolVersion::TLS12,
+        legacy_version: h
+            .legacy_version
+            .map_or(ProtocolVersion::TLS12, ProtocolVersion),
         random: [1; 32],
         legacy_session_id: &[],
         cookie: None,
@@ -382,4 +419,135 @@ fn truncated_hello_is_decode_error() {
     ch[4] -= 1;
     let (out, _) = answer(&ch);
     assert_eq!(out, alert(AlertDescription::DECODE_ERROR));
+}
+
+/// The server answered the hello with a plaintext ServerHello and goes on.
+fn expect_server_hello(h: Hello, what: &str) {
+    let (out, status) = answer(&client_hello(h));
+    assert_eq!(status, Status::Handshaking, "{what}: {out:?}");
+    assert_eq!((out[0], out[5]), (22, 2), "{what}: {out:?}");
+}
+
+#[test]
+fn legacy_version_is_ignored_next_to_supported_versions() {
+    // RFC 8446 section 4.2.1: with supported_versions, "servers MUST ignore the
+    // ClientHello.legacy_version value" (which a client sets to 0x0303, section 4.1.2).
+    for v in [0x0301, 0x0302, 0x0304, 0x7f1c] {
+        expect_server_hello(
+            Hello {
+                legacy_version: Some(v),
+                ..Hello::default()
+            },
+            &format!("legacy_version {v:#06x}"),
+        );
+    }
+}
+
+#[test]
+fn legacy_version_ssl3_is_protocol_version() {
+    // RFC 8446 appendix D.5: "Any endpoint receiving a Hello message with
+    // ClientHello.legacy_version or ServerHello.legacy_version set to 0x0300 MUST abort the
+    // handshake with a "protocol_version" alert."
+    expect(
+        Hello {
+            legacy_version: Some(0x0300),
+            ..Hello::default()
+        },
+        AlertDescription::PROTOCOL_VERSION,
+    );
+}
+
+#[test]
+fn supported_versions_with_unknown_versions_and_0x0304_is_accepted() {
+    // Section 4.2.1: servers "MUST ignore any unknown versions that are present in that
+    // extension".
+    expect_server_hello(
+        Hello {
+            versions: Some(&[0x0a0a, 0x0303, 0x0304, 0x7f1c]),
+            ..Hello::default()
+        },
+        "GREASE and TLS 1.2 around TLS 1.3",
+    );
+    // Without 0x0304: protocol_version (like tls12_only above).
+    expect(
+        Hello {
+            versions: Some(&[0x0a0a, 0x0302, 0x0303]),
+            ..Hello::default()
+        },
+        AlertDescription::PROTOCOL_VERSION,
+    );
+    // versions<2..254>: an empty list does not decode.
+    expect(
+        Hello {
+            versions: Some(&[]),
+            ..Hello::default()
+        },
+        AlertDescription::DECODE_ERROR,
+    );
+}
+
+#[test]
+fn compression_methods_other_than_null_alone() {
+    // Section 4.1.2: "If a TLS 1.3 ClientHello is received with any other value in this
+    // field, the server MUST abort the handshake with an "illegal_parameter" alert." (The
+    // single method 1: compression_method_1_is_illegal_parameter.)
+    for l in [&[0u8, 1][..], &[1, 0], &[0, 0], &[0x40]] {
+        expect(
+            Hello {
+                compression_list: Some(l),
+                ..Hello::default()
+            },
+            AlertDescription::ILLEGAL_PARAMETER,
+        );
+    }
+    // legacy_compression_methods<1..2^8-1>: an empty list does not decode.
+    expect(
+        Hello {
+            compression_list: Some(&[]),
+            ..Hello::default()
+        },
+        AlertDescription::DECODE_ERROR,
+    );
+}
+
+#[test]
+fn two_key_shares_for_one_group_is_illegal_parameter() {
+    // Section 4.2.8: "Clients MUST NOT offer multiple KeyShareEntry values for the same
+    // group. ... Servers MAY check for violations of these rules and abort the handshake
+    // with an "illegal_parameter" alert if one is violated."
+    expect(
+        Hello {
+            duplicate_share: true,
+            ..Hello::default()
+        },
+        AlertDescription::ILLEGAL_PARAMETER,
+    );
+}
+
+#[test]
+fn key_share_outside_supported_groups_is_illegal_parameter() {
+    // Section 4.2.8: "Clients MUST NOT offer any KeyShareEntry values for groups not
+    // listed in the client's "supported_groups" extension. ... Servers MAY check for
+    // violations of these rules and abort the handshake with an "illegal_parameter" alert."
+    expect(
+        Hello {
+            share_outside_groups: true,
+            ..Hello::default()
+        },
+        AlertDescription::ILLEGAL_PARAMETER,
+    );
+}
+
+#[test]
+fn pre_shared_key_not_last_is_illegal_parameter() {
+    // Section 4.2.11: pre_shared_key "MUST be the last extension in the ClientHello ...
+    // Servers MUST check that it is the last extension and otherwise fail the handshake
+    // with an "illegal_parameter" alert."
+    expect(
+        Hello {
+            psk_not_last: true,
+            ..Hello::default()
+        },
+        AlertDescription::ILLEGAL_PARAMETER,
+    );
 }

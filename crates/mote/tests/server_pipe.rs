@@ -77,8 +77,9 @@ fn read_all_server(s: &mut S<'_, '_>) -> Vec<u8> {
     out
 }
 
-/// Handshake, a line each way, a KeyUpdate asked of the server, another line each way,
-/// close_notify from the client.
+/// Handshake, a line each way, a KeyUpdate asked of the server, another line each way, a
+/// KeyUpdate from the server, a last line sent with the client's close_notify and answered
+/// after it (half-close).
 fn converse(ccfg: &ClientConfig<'_>, scfg: &ServerConfig<'_>) -> mote::Negotiated {
     let (mut crx, mut ctx) = (vec![0u8; 18 * 1024], vec![0u8; 4096]);
     let (mut srx, mut stx) = (vec![0u8; 18 * 1024], vec![0u8; 8192]);
@@ -101,11 +102,26 @@ fn converse(ccfg: &ClientConfig<'_>, scfg: &ServerConfig<'_>) -> mote::Negotiate
         if round == 0 {
             c.key_update(true).unwrap();
             shuttle(&mut c, &mut s).unwrap();
+        } else {
+            // The server's own KeyUpdate, asking the client for one too: the lines after
+            // it travel under new keys both ways.
+            s.key_update(true).unwrap();
+            shuttle(&mut c, &mut s).unwrap();
         }
     }
+    // Half-close (RFC 8446 section 6.1): after the client's close_notify the server still
+    // answers the last line, then closes its side.
+    let last = b"[{\"n\":\"temperature\",\"v\":22}]\n";
+    assert_eq!(c.write(last).unwrap(), last.len());
     c.close();
     shuttle(&mut c, &mut s).unwrap();
+    assert_eq!(read_all_server(&mut s), last);
+    assert_eq!(s.status(), Status::PeerClosed);
+    assert_eq!(s.write(b"ack 2\n").unwrap(), 6);
+    s.close();
     assert_eq!(s.status(), Status::Closed);
+    shuttle(&mut c, &mut s).unwrap();
+    assert_eq!(read_all_client(&mut c), b"ack 2\n");
     assert_eq!(c.status(), Status::Closed);
     *s.negotiated()
 }

@@ -258,6 +258,7 @@ pub fn describe_certificate(i: usize, der: &[u8]) -> String {
                     ),
                     _ => "IP:?".into(),
                 },
+                GeneralName::Uri(u) => format!("URI:{u}"),
                 GeneralName::Other { tag } => format!("other[0x{tag:02x}]"),
             })
             .collect();

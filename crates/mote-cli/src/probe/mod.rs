@@ -275,7 +275,7 @@ fn drive(c: &mut Client<'_, '_, RustCrypto>, s: &mut TcpStream) -> Result<(), Fa
         }
         match c.status() {
             Status::Connected => return Ok(()),
-            Status::Failed | Status::Closed => return Err(fail(c)),
+            Status::Failed | Status::Closed | Status::PeerClosed => return Err(fail(c)),
             Status::Handshaking => {}
         }
         let n = s.read(c.recv_buf()).unwrap_or(0);

@@ -7,11 +7,13 @@
 //! - `mote`: running the `mote` binary and reading what `mote dissect` printed;
 //! - `openssl`: `openssl` commands, and `s_server`/`s_client` peers;
 //! - `pki`: certificates and CAs made with `openssl req`/`x509`;
-//! - `capture_live`: tcpdump on `lo`.
+//! - `capture_live`: tcpdump on `lo`;
+//! - `collector`: a running `mote serve`, and `mote send` against it.
 #![allow(dead_code)]
 
 pub mod capture;
 pub mod capture_live;
+pub mod collector;
 pub mod mote;
 pub mod openssl;
 pub mod pki;

@@ -4,7 +4,8 @@
 //! `alloc`). Nothing here is a primitive or a constant-time comparison of its own: this
 //! module only picks the crate type for a run-time algorithm and maps errors.
 //!
-//! Everything is `no_std` and heap-free except RSA verification (feature `alloc`).
+//! Everything is `no_std` and heap-free except RSA verification and signing (feature
+//! `alloc`).
 //!
 //! # Features
 //!
@@ -20,7 +21,7 @@
 //! | `x25519` | the x25519 group |
 //! | `p256` | the secp256r1 group, `ecdsa_secp256r1_sha256` and `EcdsaP256Signer` |
 //! | `ed25519` | `ed25519` and `Ed25519Signer` |
-//! | `alloc` | the RSA schemes (needs an allocator) |
+//! | `alloc` | the RSA schemes and `RsaPssSigner` (needs an allocator) |
 //! | `all` | all of the above but `alloc` (with `rustcrypto`: the default) |
 //!
 //! What is compiled out behaves as an algorithm this provider does not implement:
@@ -62,6 +63,8 @@ mod kx;
 mod rng;
 #[cfg(feature = "alloc")]
 mod rsa;
+#[cfg(feature = "alloc")]
+mod rsa_signer;
 mod sig;
 #[cfg(any(feature = "p256", feature = "ed25519"))]
 mod signer;
@@ -70,6 +73,8 @@ pub use aead::RcAead;
 pub use hash::RcHash;
 pub use kx::RcKx;
 pub use rng::{InfallibleRng, RngAdapter, RngError};
+#[cfg(feature = "alloc")]
+pub use rsa_signer::{RsaPssSigner, MAX_RSA_SIGNATURE, RSA_SIGNER_MAX_BITS, RSA_SIGNER_MIN_BITS};
 #[cfg(feature = "p256")]
 pub use signer::EcdsaP256Signer;
 #[cfg(feature = "ed25519")]

@@ -244,6 +244,13 @@ fn read_one<'a>(
     let type_at = r.offset();
     let here = r.position();
     let typ = r.code::<ExtensionType>("type")?;
+    let len_at = r.offset();
+    let n = r.length("length", Len::U16)?;
+    let body = r.limited(n, "length", len_at, |r| {
+        r.node(node_name(typ), None, |r| read_body(r, typ, ctx))
+    })?;
+    // Checked after the framing: a list misread because of a wrong length must be blamed
+    // on the length (decode_error), not on a "duplicate" read out of step.
     if list_start.is_some_and(|s| has_type(r.earlier(s, here), typ)) {
         return Err(r.error_at(
             type_at,
@@ -253,11 +260,6 @@ fn read_one<'a>(
             },
         ));
     }
-    let len_at = r.offset();
-    let n = r.length("length", Len::U16)?;
-    let body = r.limited(n, "length", len_at, |r| {
-        r.node(node_name(typ), None, |r| read_body(r, typ, ctx))
-    })?;
     Ok(Extension { typ, body })
 }
 

@@ -251,6 +251,9 @@ impl<P: Provider> Core<'_, '_, P> {
         let th = self.transcript.current(alg);
         let mut buf = [0u8; 64 + 34 + MAX_DIGEST];
         let content = signed_content(CLIENT_CV_CONTEXT, th.as_bytes(), &mut buf);
+        #[cfg(feature = "rsa")]
+        let mut sig = [0u8; mote_x509::RSA_SIGNATURE_CAPACITY];
+        #[cfg(not(feature = "rsa"))]
         let mut sig = [0u8; mote_crypto::MAX_SIGNATURE];
         let len = id.signer.sign(content, &mut sig).map_err(Error::Crypto)?;
         let cv = HandshakeMessage::CertificateVerify(CertificateVerify {

@@ -32,9 +32,12 @@ pub use handshake::Negotiated;
 pub enum Status {
     /// The handshake is in progress: send what [`Client::transmit`] holds, feed what arrives.
     Handshaking,
-    /// Application data can flow both ways.
+    /// Application data can flow both ways (only in, after our close_notify).
     Connected,
-    /// The peer sent close_notify (or we did and the peer answered): a clean end.
+    /// The peer sent close_notify: nothing more will arrive, but we may still write (RFC 8446
+    /// section 6.1: closing is per direction). `close` sends ours and ends the connection.
+    PeerClosed,
+    /// Both sides sent close_notify: a clean end.
     Closed,
     /// The connection failed; [`Client::error`] says why. Any alert owed to the peer is in
     /// [`Client::transmit`].
@@ -83,6 +86,8 @@ pub(crate) struct Core<'a, 'b, P: Provider> {
     pub(crate) error: Option<Error>,
     pub(crate) sent_ccs: bool,
     pub(crate) sent_close: bool,
+    /// The peer's close_notify arrived while we could still write.
+    pub(crate) peer_closed: bool,
     /// The server's Certificate message being read as it arrives.
     #[cfg(feature = "x509")]
     pub(crate) cert_stream: Option<cert_stream::CertStream<'a>>,
@@ -181,6 +186,7 @@ impl<'a, 'b, P: Provider> Client<'a, 'b, P> {
             error: None,
             sent_ccs: false,
             sent_close: false,
+            peer_closed: false,
             client_auth_schemes: false,
             client_random: [0; 32],
             server_cert_type: mote_wire::CertificateType::X509,
@@ -201,6 +207,7 @@ impl<'a, 'b, P: Provider> Client<'a, 'b, P> {
 
     pub fn status(&self) -> Status {
         match self.c.state {
+            State::Connected(_) if self.c.peer_closed => Status::PeerClosed,
             State::Connected(_) => Status::Connected,
             State::Closed => Status::Closed,
             State::Failed => Status::Failed,
@@ -227,6 +234,10 @@ impl<'a, 'b, P: Provider> Client<'a, 'b, P> {
     /// Reports `n` bytes copied into [`Client::recv_buf`] and processes every whole record.
     /// An error is also kept in [`Client::error`]; the alert owed is queued for transmission.
     pub fn recv_done(&mut self, n: usize, rng: &mut dyn Rng) -> Result<(), Error> {
+        if self.c.peer_closed {
+            // RFC 8446 section 6.1: data after a closure alert is ignored.
+            return Ok(());
+        }
         self.rx.filled(n);
         self.process(Some(rng))
     }

@@ -238,12 +238,16 @@ impl<P: Provider> Client<'_, '_, P> {
         r
     }
 
-    /// Sends close_notify (RFC 8446 section 6.1). Reading goes on until the peer's.
+    /// Sends close_notify (RFC 8446 section 6.1). Reading goes on until the peer's; after
+    /// the peer's ([`Status::PeerClosed`]) the connection is then closed.
     pub fn close(&mut self) {
         if !self.c.sent_close && matches!(self.c.state, State::Connected(_)) {
             self.c
                 .queue_alert(AlertLevel::WARNING, AlertDescription::CLOSE_NOTIFY);
             self.c.sent_close = true;
+        }
+        if self.c.peer_closed && self.c.sent_close {
+            self.c.state = State::Closed;
         }
     }
 }
@@ -294,7 +298,13 @@ impl<'b, P: Provider> Core<'_, 'b, P> {
 
     fn on_alert(&mut self, (level, desc): (AlertLevel, AlertDescription)) -> Result<(), Error> {
         if desc == AlertDescription::CLOSE_NOTIFY {
-            // Answer with ours if we have not sent it (RFC 8446 section 6.1).
+            // RFC 8446 section 6.1: close_notify closes the peer's direction only; once
+            // connected we may go on writing until we close ours. Earlier there is nothing
+            // to write: answer and end.
+            if matches!(self.state, State::Connected(_)) && !self.sent_close {
+                self.peer_closed = true;
+                return Ok(());
+            }
             if !self.sent_close && self.write.is_some() {
                 self.queue_alert(AlertLevel::WARNING, AlertDescription::CLOSE_NOTIFY);
                 self.sent_close = true;

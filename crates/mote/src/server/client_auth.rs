@@ -121,6 +121,9 @@ impl<'a, P: Provider> Core<'a, '_, P> {
         };
         let mut v = Validator::for_auth(&auth, self.now_ms / 1000, Usage::ClientAuth);
         for (i, e) in entries.enumerate() {
+            if let Some(o) = self.cfg.client_certificate_observer {
+                o.certificate(i, e.data);
+            }
             v.add(&self.p, i, e.data).map_err(Error::Certificate)?;
         }
         let chain = v.finish(&self.p).map_err(Error::Certificate)?;

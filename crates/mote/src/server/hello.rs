@@ -139,6 +139,9 @@ impl<'a, P: Provider> Core<'a, '_, P> {
     ) -> Result<Next, Error> {
         self.client_random = ch.random;
         let o = read_offer(ch)?;
+        if self.hello_not_last {
+            return Err(PeerMisbehaved::FragmentedAcrossKeyChange.into());
+        }
         // With a cookie key, what the HelloRetryRequest asked for comes from the cookie the
         // second ClientHello echoes, not from kept state (see cookie.rs).
         let from_cookie;
@@ -155,6 +158,10 @@ impl<'a, P: Provider> Core<'a, '_, P> {
             return Err(
                 PeerMisbehaved::IllegalParameter("early_data after HelloRetryRequest").into(),
             );
+        }
+        // Appendix D.5: SSL 3.0 or older in legacy_version is refused outright.
+        if ch.legacy_version.0 <= 0x0300 {
+            return Err(Error::Incompatible(Incompatible::Version));
         }
         // RFC 8446 section 4.2.1: without supported_versions the client offers TLS 1.2 or
         // older, which this server does not speak.
@@ -182,6 +189,13 @@ impl<'a, P: Provider> Core<'a, '_, P> {
             (true, false) => return Err(missing(ExtensionType::KEY_SHARE)),
             (false, true) => return Err(missing(ExtensionType::SUPPORTED_GROUPS)),
             _ => {}
+        }
+        // Section 4.2.8: a share for a group the client does not list is a violation the
+        // server may refuse; it does, rather than use a group the client did not offer.
+        if let (Some(groups), Some(shares)) = (o.groups, o.shares) {
+            if shares.iter().any(|k| !groups.iter().any(|g| g == k.group)) {
+                return Err(PeerMisbehaved::IllegalParameter("key_share group not offered").into());
+            }
         }
         if o.psk.is_some() && o.psk_modes.is_none() {
             // Section 4.2.9: pre_shared_key without psk_key_exchange_modes.
@@ -467,6 +481,10 @@ impl<'a, P: Provider> Core<'a, '_, P> {
             let th = self.th(suite);
             let mut buf = [0u8; 64 + 34 + MAX_DIGEST];
             let content = signed_content(SERVER_CV_CONTEXT, th.as_bytes(), &mut buf);
+            // An RSA key signs with its modulus length (512 bytes for RSA-4096).
+            #[cfg(feature = "rsa")]
+            let mut sig = [0u8; mote_x509::RSA_SIGNATURE_CAPACITY];
+            #[cfg(not(feature = "rsa"))]
             let mut sig = [0u8; mote_crypto::MAX_SIGNATURE];
             let len = id.signer.sign(content, &mut sig).map_err(Error::Crypto)?;
             let cv = HandshakeMessage::CertificateVerify(CertificateVerify {
@@ -614,19 +632,29 @@ impl<'a, P: Provider> Core<'a, '_, P> {
         a.client = next_traffic_secret(&self.p, a.suite.hash, a.client.as_bytes());
         self.read = Some(self.protector(&a.suite, &a.client)?);
         if req == KeyUpdateRequest::UPDATE_REQUESTED && !self.sent_close {
-            let m = HandshakeMessage::KeyUpdate(KeyUpdate {
-                request_update: KeyUpdateRequest::UPDATE_NOT_REQUESTED,
-            });
-            // Post-handshake messages are not part of the transcript.
-            let len = self.emit(HandshakeType::KEY_UPDATE, &m)?;
-            if self.tx.free_len() < len + self.overhead() {
-                return Err(self.capacity(len + self.overhead()));
-            }
-            self.seal_free(ContentType::HANDSHAKE, len)?;
-            a.server = next_traffic_secret(&self.p, a.suite.hash, a.server.as_bytes());
-            self.write = Some(self.protector(&a.suite, &a.server)?);
+            self.send_key_update(&mut a, KeyUpdateRequest::UPDATE_NOT_REQUESTED)?;
         }
         Ok(a)
+    }
+
+    /// Sends a KeyUpdate under the current keys, then moves to the next write keys.
+    pub(crate) fn send_key_update(
+        &mut self,
+        a: &mut AppSecrets,
+        req: KeyUpdateRequest,
+    ) -> Result<(), Error> {
+        let m = HandshakeMessage::KeyUpdate(KeyUpdate {
+            request_update: req,
+        });
+        // Post-handshake messages are not part of the transcript.
+        let len = self.emit(HandshakeType::KEY_UPDATE, &m)?;
+        if self.tx.free_len() < len + self.overhead() {
+            return Err(self.capacity(len + self.overhead()));
+        }
+        self.seal_free(ContentType::HANDSHAKE, len)?;
+        a.server = next_traffic_secret(&self.p, a.suite.hash, a.server.as_bytes());
+        self.write = Some(self.protector(&a.suite, &a.server)?);
+        Ok(())
     }
 
     /// Emits a handshake message at `tx.free()[5..]`; returns its length.

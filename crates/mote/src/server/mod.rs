@@ -136,6 +136,10 @@ pub(crate) struct Core<'a, 'b, P: Provider> {
     pub(crate) max_recv: usize,
     pub(crate) error: Option<Error>,
     pub(crate) sent_close: bool,
+    /// The client's close_notify arrived while we could still write.
+    pub(crate) peer_closed: bool,
+    /// More handshake bytes follow the message being handled in its record.
+    pub(crate) hello_not_last: bool,
     /// ClientHello.random, which names this connection in a key log.
     pub(crate) client_random: [u8; 32],
     /// Bytes of undecryptable records (refused 0-RTT data) still to be skipped.
@@ -206,6 +210,8 @@ impl<'a, 'b, P: Provider> Server<'a, 'b, P> {
                 max_recv,
                 error: None,
                 sent_close: false,
+                peer_closed: false,
+                hello_not_last: false,
                 client_random: [0; 32],
                 early_skip: 0,
                 now_ms: now.as_millis(),
@@ -215,6 +221,7 @@ impl<'a, 'b, P: Provider> Server<'a, 'b, P> {
 
     pub fn status(&self) -> Status {
         match self.c.state {
+            State::Connected(_) if self.c.peer_closed => Status::PeerClosed,
             State::Connected(_) => Status::Connected,
             State::Closed => Status::Closed,
             State::Failed => Status::Failed,
@@ -249,6 +256,10 @@ impl<'a, 'b, P: Provider> Server<'a, 'b, P> {
     /// Reports `n` bytes copied into [`Server::recv_buf`] and processes every whole record.
     /// An error is also kept in [`Server::error`]; the alert owed is queued for transmission.
     pub fn recv_done(&mut self, n: usize, rng: &mut dyn Rng) -> Result<(), Error> {
+        if self.c.peer_closed {
+            // RFC 8446 section 6.1: data after a closure alert is ignored.
+            return Ok(());
+        }
         self.rx.filled(n);
         self.process(Some(rng))
     }

@@ -136,6 +136,9 @@ impl<P: Provider> Server<'_, '_, P> {
                 return Ok(());
             };
             let n = msg.len();
+            // RFC 8446 section 5.1: a ClientHello must end at a record boundary (keys change
+            // after it); on_client_hello refuses it once parsed, before any flight is signed.
+            self.c.hello_not_last = self.rx.handshake_pending() > n;
             let keys_changed = self.c.on_handshake(msg, rng)?;
             self.rx.pop_handshake(n);
             // RFC 8446 section 5.1: a handshake message must not span a key change.
@@ -190,12 +193,38 @@ impl<P: Provider> Server<'_, '_, P> {
         Ok(taken)
     }
 
-    /// Sends close_notify (RFC 8446 section 6.1). Reading goes on until the peer's.
+    /// Sends a KeyUpdate and moves to the next write keys (RFC 8446 section 4.6.3); with
+    /// `request_peer` the client is asked to update its keys too. A collector uses this to
+    /// bound how much data one key protects on a long-lived device connection.
+    pub fn key_update(&mut self, request_peer: bool) -> Result<(), Error> {
+        let req = if request_peer {
+            mote_wire::KeyUpdateRequest::UPDATE_REQUESTED
+        } else {
+            mote_wire::KeyUpdateRequest::UPDATE_NOT_REQUESTED
+        };
+        if self.c.sent_close {
+            return Err(Error::Api(ApiMisuse::NotReady));
+        }
+        let state = core::mem::replace(&mut self.c.state, State::Failed);
+        let State::Connected(mut a) = state else {
+            self.c.state = state;
+            return Err(Error::Api(ApiMisuse::NotReady));
+        };
+        let r = self.c.send_key_update(&mut a, req);
+        self.c.state = State::Connected(a);
+        r
+    }
+
+    /// Sends close_notify (RFC 8446 section 6.1). Reading goes on until the peer's; after
+    /// the peer's ([`Status::PeerClosed`]) the connection is then closed.
     pub fn close(&mut self) {
         if !self.c.sent_close && matches!(self.c.state, State::Connected(_)) {
             self.c
                 .queue_alert(AlertLevel::WARNING, AlertDescription::CLOSE_NOTIFY);
             self.c.sent_close = true;
+        }
+        if self.c.peer_closed && self.c.sent_close {
+            self.c.state = State::Closed;
         }
     }
 }
@@ -246,6 +275,13 @@ impl<'b, P: Provider> Core<'_, 'b, P> {
 
     fn on_alert(&mut self, (level, desc): (AlertLevel, AlertDescription)) -> Result<(), Error> {
         if desc == AlertDescription::CLOSE_NOTIFY {
+            // RFC 8446 section 6.1: close_notify closes the peer's direction only; once
+            // connected we may go on writing until we close ours. Earlier there is nothing
+            // to write: answer and end.
+            if matches!(self.state, State::Connected(_)) && !self.sent_close {
+                self.peer_closed = true;
+                return Ok(());
+            }
             if !self.sent_close && self.write.is_some() {
                 self.queue_alert(AlertLevel::WARNING, AlertDescription::CLOSE_NOTIFY);
                 self.sent_close = true;

@@ -403,3 +403,340 @@ pub fn s_server(accept: u32, args: &[&str]) -> (Peer, u16) {
     );
     (p, port)
 }
+
+/// Panics unless `tool` is on PATH, naming the Debian `package` that provides it (a missing
+/// peer is a failure, never a skip).
+pub fn require_tool(tool: &str, package: &str) {
+    let found = std::env::var_os("PATH")
+        .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(tool).is_file()));
+    assert!(
+        found,
+        "`{tool}` is missing: install the Debian package `{package}` (./scripts/test does)"
+    );
+}
+
+/// A stream that keeps a copy of every byte written to it (to look at the records a
+/// server sent) and read from it.
+pub struct Recording<S> {
+    pub inner: S,
+    pub written: Vec<u8>,
+    pub read: Vec<u8>,
+}
+
+impl<S> Recording<S> {
+    pub fn new(inner: S) -> Self {
+        Recording {
+            inner,
+            written: Vec::new(),
+            read: Vec::new(),
+        }
+    }
+}
+
+impl<S: Read> Read for Recording<S> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read.extend_from_slice(&buf[..n]);
+        Ok(n)
+    }
+}
+
+impl<S: Write> Write for Recording<S> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.written.extend_from_slice(&buf[..n]);
+        Ok(n)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// Splits a TLS byte stream into records: (content type, whole record length with its
+/// 5-byte header). Panics on a truncated record.
+pub fn tls_records(mut bytes: &[u8]) -> Vec<(u8, usize)> {
+    let mut out = Vec::new();
+    while !bytes.is_empty() {
+        assert!(bytes.len() >= 5, "truncated record header");
+        let total = 5 + usize::from(u16::from_be_bytes([bytes[3], bytes[4]]));
+        assert!(bytes.len() >= total, "truncated record");
+        out.push((bytes[0], total));
+        bytes = &bytes[total..];
+    }
+    out
+}
+
+/// Sends everything a server has queued.
+pub fn server_flush<P: Provider, W: Write>(
+    s: &mut mote::Server<'_, '_, P>,
+    sock: &mut W,
+) -> Result<(), String> {
+    while !s.transmit().is_empty() {
+        let n = sock.write(s.transmit()).map_err(|e| e.to_string())?;
+        if n == 0 {
+            return Err("socket took nothing".into());
+        }
+        s.transmit_done(n);
+    }
+    Ok(())
+}
+
+/// Reads once from the socket into the server and sends what it answers; false at end of
+/// stream.
+pub fn server_feed<P: Provider, S: Read + Write>(
+    s: &mut mote::Server<'_, '_, P>,
+    sock: &mut S,
+) -> Result<bool, String> {
+    let buf = s.recv_buf();
+    if buf.is_empty() {
+        return Err("server receive buffer full".into());
+    }
+    let n = sock.read(buf).map_err(|e| format!("socket: {e}"))?;
+    if n == 0 {
+        return Ok(false);
+    }
+    let r = s.recv_done(n, &mut OsRng);
+    server_flush(s, sock)?;
+    r.map_err(|e| format!("server failed: {e}"))?;
+    Ok(true)
+}
+
+/// What [`serve_echo`] saw.
+#[derive(Debug, Default)]
+pub struct Echoed {
+    /// The lines received, without their newline.
+    pub lines: Vec<String>,
+    /// The client's close_notify arrived (the server answered it, or had sent its own).
+    pub peer_closed: bool,
+    /// The server sent close_notify first (after the line `bye`).
+    pub server_closed_first: bool,
+}
+
+/// `n` bytes of a repeating pattern: the long answer to the line `big <n>`.
+pub fn big_answer(n: usize) -> String {
+    "0123456789abcdef".chars().cycle().take(n).collect()
+}
+
+/// The collector's side of the interop tests: answers each line `L` the client sends with
+/// `ack L` (and `ack bye` then close_notify for the line `bye`; the line `big <n>` with
+/// `ack big <n>: ` and [`big_answer`]), until the client's close_notify, or the end of the
+/// stream after the server's own close_notify.
+pub fn serve_echo<P: Provider, S: Read + Write>(
+    s: &mut mote::Server<'_, '_, P>,
+    sock: &mut S,
+) -> Result<Echoed, String> {
+    let mut e = Echoed::default();
+    let mut pending = Vec::new();
+    loop {
+        server_flush(s, sock)?;
+        match s.status() {
+            Status::Handshaking | Status::Connected => {}
+            Status::Failed => return Err(format!("server failed: {:?}", s.error())),
+            // The client's close_notify: every line before it is answered; now ours (a
+            // no-op when the engine already answered, or when ours went first).
+            _ => {
+                s.close();
+                server_flush(s, sock)?;
+                e.peer_closed = true;
+                return Ok(e);
+            }
+        }
+        if !server_feed(s, sock)? {
+            if e.server_closed_first {
+                return Ok(e);
+            }
+            return Err(format!("end of stream without close_notify after {e:?}"));
+        }
+        let mut buf = [0u8; 1024];
+        while s.has_app_data() {
+            let n = s.read(&mut buf);
+            pending.extend_from_slice(&buf[..n]);
+        }
+        while let Some(pos) = pending.iter().position(|&b| b == b'\n') {
+            let line: Vec<u8> = pending.drain(..=pos).collect();
+            let line = String::from_utf8_lossy(&line[..pos])
+                .trim_end_matches('\r')
+                .to_string();
+            let answer = match line.strip_prefix("big ").and_then(|n| n.parse().ok()) {
+                Some(n) => format!("ack {line}: {}\n", big_answer(n)),
+                None => format!("ack {line}\n"),
+            };
+            let mut rest = answer.as_bytes();
+            while !rest.is_empty() {
+                let n = s.write(rest).map_err(|e| format!("server write: {e}"))?;
+                rest = &rest[n..];
+                server_flush(s, sock)?;
+            }
+            if line == "bye" {
+                s.close();
+                e.server_closed_first = true;
+            }
+            e.lines.push(line);
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// conformance helpers (server_conformance*.rs): a seeded RNG for reproducible hellos,
+// record keys from a key-log secret to forge or read protected records, record splitting,
+// and a fresh server that answers a sequence of received chunks.
+// ---------------------------------------------------------------------------------------
+
+/// A deterministic RNG (xorshift64*), so that a generated ClientHello is the same each run.
+pub struct SeededRng(pub u64);
+
+impl Rng for SeededRng {
+    fn fill(&mut self, dest: &mut [u8]) -> Result<(), CryptoError> {
+        for b in dest {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            *b = (self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 56) as u8;
+        }
+        Ok(())
+    }
+}
+
+/// One direction's record protection from a logged traffic secret (RFC 8446 sections 5.2,
+/// 5.3, 7.3), independent of the engine's own record layer: seals records with any header
+/// and inner content, and opens what an endpoint sent.
+pub struct RecordKeys {
+    aead: <mote_crypto::rustcrypto::RustCrypto as Provider>::Aead,
+    iv: [u8; 12],
+    tag_len: usize,
+    pub seq: u64,
+}
+
+impl RecordKeys {
+    pub fn new(suite: mote_wire::CipherSuite, secret: &[u8]) -> RecordKeys {
+        use mote_crypto::Aead;
+        let p = mote_crypto::rustcrypto::RustCrypto;
+        let info = mote_crypto::SuiteInfo::of(suite).expect("a TLS 1.3 suite");
+        let k = mote::key_schedule::tls13::TrafficKeys::derive(
+            &p,
+            info.hash,
+            info.aead.key_len(),
+            secret,
+        );
+        let aead = p.aead(info.aead, k.key()).unwrap();
+        let tag_len = aead.algorithm().tag_len();
+        RecordKeys {
+            aead,
+            iv: k.iv,
+            tag_len,
+            seq: 0,
+        }
+    }
+
+    fn nonce(&self) -> [u8; 12] {
+        let mut n = self.iv;
+        for (b, s) in n[4..].iter_mut().zip(self.seq.to_be_bytes()) {
+            *b ^= s;
+        }
+        n
+    }
+
+    /// A protected record holding `content` of inner type `inner`, with `padding` zeros,
+    /// under the outer header `[23, version, length]` (the header is the AAD).
+    pub fn seal_with(
+        &mut self,
+        version: [u8; 2],
+        inner: u8,
+        content: &[u8],
+        padding: usize,
+    ) -> Vec<u8> {
+        use mote_crypto::Aead;
+        let mut body = content.to_vec();
+        body.push(inner);
+        body.resize(body.len() + padding, 0);
+        let len = body.len() + self.tag_len;
+        let header = [23, version[0], version[1], (len >> 8) as u8, len as u8];
+        let mut tag = vec![0u8; self.tag_len];
+        self.aead
+            .seal_in_place(&self.nonce(), &header, &mut body, &mut tag)
+            .unwrap();
+        self.seq += 1;
+        [&header[..], &body, &tag].concat()
+    }
+
+    /// A protected record as RFC 8446 section 5.2 builds it (legacy_record_version 0x0303).
+    pub fn seal(&mut self, inner: u8, content: &[u8]) -> Vec<u8> {
+        self.seal_with([3, 3], inner, content, 0)
+    }
+
+    /// Opens one whole protected record: the inner content type and the content, padding
+    /// stripped; `None` when it does not authenticate.
+    pub fn open(&mut self, record: &[u8]) -> Option<(u8, Vec<u8>)> {
+        use mote_crypto::Aead;
+        let (header, rest) = record.split_at(5);
+        let (body, tag) = rest.split_at(rest.len().checked_sub(self.tag_len)?);
+        let mut body = body.to_vec();
+        self.aead
+            .open_in_place(&self.nonce(), header, &mut body, tag)
+            .ok()?;
+        self.seq += 1;
+        let at = body.iter().rposition(|&b| b != 0)?;
+        Some((body[at], body[..at].to_vec()))
+    }
+}
+
+/// Splits transmitted bytes into whole records (header included); panics on a partial one.
+pub fn split_records(mut bytes: &[u8]) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    while !bytes.is_empty() {
+        assert!(bytes.len() >= 5, "partial record header: {bytes:?}");
+        let total = 5 + usize::from(u16::from_be_bytes([bytes[3], bytes[4]]));
+        assert!(bytes.len() >= total, "partial record");
+        out.push(bytes[..total].to_vec());
+        bytes = &bytes[total..];
+    }
+    out
+}
+
+/// A plaintext record of content type `ct` (legacy_record_version 0x0301, as a first
+/// ClientHello may carry).
+pub fn plain_record(ct: u8, body: &[u8]) -> Vec<u8> {
+    let mut r = vec![ct, 3, 1, (body.len() >> 8) as u8, body.len() as u8];
+    r.extend_from_slice(body);
+    r
+}
+
+/// The plaintext fatal alert a server sends before it has keys.
+pub fn plain_alert(desc: mote_wire::AlertDescription) -> Vec<u8> {
+    vec![21, 3, 3, 0, 2, 2, desc.0]
+}
+
+/// Feeds `chunks`, one `recv_done` each, to a fresh server (a PSK for `sensor-0001` with
+/// key `[7; 32]`, and an ECDSA identity with a placeholder chain) and returns what it
+/// transmitted, its status and its error.
+pub fn server_answer(chunks: &[&[u8]]) -> (Vec<u8>, Status, Option<mote::Error>) {
+    let key = [7u8; 32];
+    let psks = [mote::ExternalPsk {
+        identity: b"sensor-0001",
+        key: &key,
+        hash: mote_crypto::HashAlgorithm::Sha256,
+    }];
+    let signer = mote_crypto::rustcrypto::EcdsaP256Signer::from_scalar(&[3; 32]).unwrap();
+    let chain: [&[u8]; 1] = [b"not a real certificate"];
+    let mut cfg = mote::ServerConfig::new();
+    cfg.psks = &psks;
+    cfg.identity = Some(mote::ServerIdentity {
+        chain: &chain,
+        signer: &signer,
+    });
+    let (mut rx, mut tx) = (vec![0u8; 18 * 1024], vec![0u8; 8192]);
+    let mut s = mote::Server::new(
+        mote_crypto::rustcrypto::RustCrypto,
+        &cfg,
+        &mut OsRng,
+        mote::UnixTime::from_secs(0),
+        &mut rx,
+        &mut tx,
+    )
+    .unwrap();
+    for part in chunks {
+        s.recv_buf()[..part.len()].copy_from_slice(part);
+        let _ = s.recv_done(part.len(), &mut OsRng);
+    }
+    (s.transmit().to_vec(), s.status(), s.error())
+}
