@@ -25,6 +25,9 @@ pub struct Policy {
     pub retry_for: Duration,
     /// Receive buffer size: a record size limit when the device asks for small records.
     pub record_size_limit: Option<u16>,
+    /// Close the connection after this many acknowledged readings and reconnect (resuming
+    /// the session) when the next is due, as a device that sleeps between bursts does.
+    pub reconnect_after: Option<usize>,
 }
 
 /// What happened, for the caller to show.
@@ -73,7 +76,10 @@ pub struct Summary {
 struct Pending {
     seq: u64,
     line: String,
+    /// Sent on the current connection.
     sent: bool,
+    /// Sent on an earlier connection too (a resend).
+    tried: bool,
 }
 
 /// Sends `lines` (one due every `interval`) to `server`, numbering packs that carry no
@@ -130,9 +136,14 @@ pub fn deliver(
                     backoff = Duration::from_millis(100);
                 }
                 match r {
-                    Ok(()) => {
+                    Ok(finished) => {
                         let _ = tls.close();
-                        return Ok(d.summary);
+                        if finished {
+                            return Ok(d.summary);
+                        }
+                        // A pause: reconnect when the next reading is due.
+                        std::thread::sleep(d.next_due.saturating_duration_since(Instant::now()));
+                        continue;
                     }
                     Err(e) => e,
                 }
@@ -144,7 +155,14 @@ pub fn deliver(
             // device's handshake then fails: go on without the ticket.
             Failure::Fatal(e) if ticket.is_some() => {
                 tickets.clear();
-                e
+                on(Event::Lost {
+                    why: format!("{e} (the session ticket was refused: a full handshake next)"),
+                    unacked: d.queue.len(),
+                });
+                for p in d.queue.iter_mut() {
+                    p.sent = false;
+                }
+                continue;
             }
             Failure::Fatal(e) => {
                 return Err(format!(
@@ -247,6 +265,7 @@ impl Delivery<'_> {
                         seq,
                         line: text,
                         sent: false,
+                        tried: false,
                     });
                 }
                 Err(why) => {
@@ -260,13 +279,15 @@ impl Delivery<'_> {
         }
     }
 
-    /// Runs one connection until everything is delivered (`Ok`) or it breaks.
+    /// Runs one connection until everything is delivered (`Ok(true)`), it pauses as
+    /// [`Policy::reconnect_after`] asks (`Ok(false)`) or it breaks.
     fn session(
         &mut self,
         tls: &mut TlsStream<'_, '_, RustCrypto, TcpStream>,
         policy: &Policy,
         on: &mut dyn FnMut(Event<'_>),
-    ) -> Result<(), Failure> {
+    ) -> Result<bool, Failure> {
+        let settled_before = self.summary.acked + self.summary.refused;
         let mut inbox = Vec::new();
         let mut buf = [0u8; 1024];
         let mut waiting_since: Option<Instant> = None;
@@ -281,7 +302,8 @@ impl Delivery<'_> {
                 data.push(b'\n');
                 tls.write_all(&data)
                     .map_err(|e| Failure::of("sending", &e))?;
-                let resent = std::mem::replace(&mut p.sent, true);
+                p.sent = true;
+                let resent = std::mem::replace(&mut p.tried, true);
                 on(Event::Sent {
                     seq: p.seq,
                     line: &p.line,
@@ -290,7 +312,11 @@ impl Delivery<'_> {
                 in_flight += 1;
             }
             if self.exhausted && self.queue.is_empty() {
-                return Ok(());
+                return Ok(true);
+            }
+            let settled = self.summary.acked + self.summary.refused - settled_before;
+            if in_flight == 0 && policy.reconnect_after.is_some_and(|n| settled >= n.max(1)) {
+                return Ok(false);
             }
             if in_flight == 0 {
                 waiting_since = None;

@@ -1,6 +1,7 @@
 pub mod bridge;
 pub mod client_args;
 pub mod delivery;
+pub mod demo;
 pub mod dissect;
 pub mod input;
 pub mod keylog;

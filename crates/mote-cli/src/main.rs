@@ -19,6 +19,10 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Try everything on loopback with nothing but this binary: a collector with a fresh
+    /// self-signed certificate, a PSK file and a device CA, simulated sensors sending
+    /// readings with acknowledgements for a few seconds, then what arrived.
+    Demo(mote_cli::demo::DemoArgs),
     /// Connect to a TLS 1.3 server and send readings, one per line (simulated SenML
     /// temperature readings unless --readings is given), then close with close_notify.
     Send(mote_cli::send::SendArgs),
@@ -73,6 +77,7 @@ enum FormatArg {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        Command::Demo(args) => mote_cli::demo::run(&args),
         Command::Send(args) => mote_cli::send::run(&args),
         Command::Probe(args) => mote_cli::probe::run(&args),
         Command::Dissect {

@@ -39,6 +39,10 @@ pub struct SendArgs {
     /// With --ack: seconds without an answer before the connection counts as broken.
     #[arg(long, default_value_t = 10.0, value_name = "SECS", requires = "ack")]
     pub ack_timeout: f64,
+    /// With --ack: close the connection after N acknowledged readings and reconnect when
+    /// the next is due, resuming the session (as a device sleeping between bursts would).
+    #[arg(long, value_name = "N", requires = "ack")]
+    pub reconnect_after: Option<usize>,
     /// With --ack: seconds to keep trying to reach the collector before giving up.
     #[arg(long, default_value_t = 60.0, value_name = "SECS", requires = "ack")]
     pub retry_for: f64,
@@ -82,6 +86,9 @@ pub fn describe(c: &Client<'_, '_, RustCrypto>) -> String {
     }
     if let Some(s) = n.server_signature {
         parts.push(format!("server signed with {s}"));
+    }
+    if n.resumed {
+        parts.push("session resumed".into());
     }
     if n.hello_retry {
         parts.push("after HelloRetryRequest".into());
@@ -210,6 +217,7 @@ fn run_acked(args: &SendArgs, cfg: &mote::ClientConfig<'_>, small: Option<u16>) 
             ack_timeout,
             retry_for,
             record_size_limit: small,
+            reconnect_after: args.reconnect_after,
         },
         (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => {
             eprintln!("mote send: {e}");

@@ -97,11 +97,13 @@ pub(super) async fn connection(
     };
     let mut tls = match timeout(ctx.handshake_timeout, accept(server, sock)).await {
         Err(_) => {
-            println!("{peer}: dropped: no handshake within the handshake timeout");
+            ctx.say(format_args!(
+                "{peer}: dropped: no handshake within the handshake timeout"
+            ));
             return;
         }
         Ok(Err(e)) => {
-            println!("{peer}: handshake failed: {e}");
+            ctx.say(format_args!("{peer}: handshake failed: {e}"));
             return;
         }
         Ok(Ok(t)) => t,
@@ -109,7 +111,7 @@ pub(super) async fn connection(
     let device = match identify(ctx, tls.server(), &leaf) {
         Ok(d) => d,
         Err(e) => {
-            println!("{peer}: refused: {e}");
+            ctx.say(format_args!("{peer}: refused: {e}"));
             let _ = tls
                 .write_all(format!("error ? not identified: {e}\n").as_bytes())
                 .await;
@@ -118,7 +120,7 @@ pub(super) async fn connection(
         }
     };
     let n = tls.server().negotiated();
-    println!(
+    ctx.say(format_args!(
         "{peer}: device {device} connected: TLS 1.3, {}, {}{}",
         n.suite.map_or("?".to_string(), |s| s.to_string()),
         if n.client_cert_sent || matches!(n.client_identity, Some(ClientId::CertificateSpki(_))) {
@@ -127,18 +129,18 @@ pub(super) async fn connection(
             "PSK"
         },
         if n.resumed { ", resumed" } else { "" }
-    );
+    ));
     let (stored, why) = lines(ctx, &mut tls, &peer, &device, &mut stop).await;
     // Bounded: a client that does not read must not hold the connection.
     let closed = timeout(Duration::from_secs(2), tls.close()).await;
-    println!(
+    ctx.say(format_args!(
         "{peer}: {why}; {}; {stored} line{} answered",
         match closed {
             Ok(Ok(())) => "closed with close_notify",
             _ => "dropped",
         },
         if stored == 1 { "" } else { "s" }
-    );
+    ));
 }
 
 /// One line in, one line out (`None` for a blank line).
@@ -155,18 +157,24 @@ fn handle_line(ctx: &Ctx, raw: &[u8], peer: &str, device: &str) -> Option<String
     let pack = match parse(text, device, now) {
         Ok(p) => p,
         Err(e) => {
-            println!("{peer}: device {device}: refused {label}: {e}");
+            ctx.say(format_args!(
+                "{peer}: device {device}: refused {label}: {e}"
+            ));
             return Some(format!("error {label} {e}\n"));
         }
     };
     let label = pack.label();
     match ctx.store.borrow_mut().store(device, &pack, now) {
         Ok(Stored::New(n)) => {
-            println!("{peer}: device {device}: stored {label} ({n} new)");
+            ctx.say(format_args!(
+                "{peer}: device {device}: stored {label} ({n} new)"
+            ));
             Some(format!("ack {label}\n"))
         }
         Ok(Stored::Duplicate) => {
-            println!("{peer}: device {device}: {label} already stored");
+            ctx.say(format_args!(
+                "{peer}: device {device}: {label} already stored"
+            ));
             Some(format!("ack {label}\n"))
         }
         Err(e) => {
@@ -195,7 +203,7 @@ async fn lines(
             if let Some(reply) = handle_line(ctx, &l, peer, device) {
                 // After the client's close_notify this still goes out (half-close).
                 if let Err(e) = tls.write_all(reply.as_bytes()).await {
-                    println!("{peer}: cannot answer: {e}");
+                    ctx.say(format_args!("{peer}: cannot answer: {e}"));
                     return (answered, "client gone");
                 }
                 answered += 1;
@@ -216,13 +224,13 @@ async fn lines(
                 Err(_) => return (answered, "idle timeout"),
                 Ok(Ok(0)) => {
                     if !line.is_empty() {
-                        println!("{peer}: {} bytes after the last newline dropped", line.len());
+                        ctx.say(format_args!("{peer}: {} bytes after the last newline dropped", line.len()));
                     }
                     return (answered, "client sent close_notify");
                 }
                 Ok(Ok(n)) => line.extend_from_slice(&buf[..n]),
                 Ok(Err(e)) => {
-                    println!("{peer}: {e}");
+                    ctx.say(format_args!("{peer}: {e}"));
                     return (answered, "connection failed");
                 }
             },

@@ -69,6 +69,9 @@ pub struct ServeArgs {
     /// line): one that sends nothing, or a byte at a time, is dropped.
     #[arg(long, default_value_t = 60.0, value_name = "SECS")]
     pub idle_timeout: f64,
+    /// Print only errors, not a line per connection and reading.
+    #[arg(long)]
+    pub quiet: bool,
 }
 
 /// What every connection shares.
@@ -82,9 +85,33 @@ pub(crate) struct Ctx {
     pub handshake_timeout: Duration,
     pub idle_timeout: Duration,
     pub active: Cell<usize>,
+    /// Print only errors (`--quiet`).
+    pub quiet: bool,
 }
 
+impl Ctx {
+    /// A line of the collector's log, unless quiet.
+    pub fn say(&self, line: impl std::fmt::Display) {
+        if !self.quiet {
+            println!("{line}");
+        }
+    }
+}
+
+/// What ends the collector, besides SIGINT and SIGTERM.
+pub type StopSignal = tokio::sync::oneshot::Receiver<()>;
+
 pub fn run(args: &ServeArgs) -> ExitCode {
+    run_until(args, None, |_| {})
+}
+
+/// Runs the collector on this thread until SIGINT, SIGTERM or `stop`; `listening` is told
+/// the address once it listens (for `mote demo`, which runs it beside its sensors).
+pub fn run_until(
+    args: &ServeArgs,
+    stop: Option<StopSignal>,
+    listening: impl FnOnce(std::net::SocketAddr),
+) -> ExitCode {
     let creds = match configure(args) {
         Ok(c) => c,
         Err(e) => {
@@ -133,6 +160,7 @@ pub fn run(args: &ServeArgs) -> ExitCode {
         handshake_timeout,
         idle_timeout,
         active: Cell::new(0),
+        quiet: args.quiet,
     });
     let rt = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -145,10 +173,15 @@ pub fn run(args: &ServeArgs) -> ExitCode {
         }
     };
     let local = tokio::task::LocalSet::new();
-    local.block_on(&rt, serve(ctx, args))
+    local.block_on(&rt, serve(ctx, args, stop, listening))
 }
 
-async fn serve(ctx: Rc<Ctx>, args: &ServeArgs) -> ExitCode {
+async fn serve(
+    ctx: Rc<Ctx>,
+    args: &ServeArgs,
+    stop: Option<StopSignal>,
+    listening: impl FnOnce(std::net::SocketAddr),
+) -> ExitCode {
     use tokio::signal::unix::{signal, SignalKind};
     let listener = match TcpListener::bind(&args.listen).await {
         Ok(l) => l,
@@ -168,10 +201,25 @@ async fn serve(ctx: Rc<Ctx>, args: &ServeArgs) -> ExitCode {
         }
     };
     match listener.local_addr() {
-        Ok(a) => println!("mote serve: listening on {a}"),
-        Err(_) => println!("mote serve: listening on {}", args.listen),
+        Ok(a) => {
+            ctx.say(format_args!("mote serve: listening on {a}"));
+            listening(a);
+        }
+        Err(_) => ctx.say(format_args!("mote serve: listening on {}", args.listen)),
     }
-    println!("mote serve: storing readings in {}", args.db.display());
+    ctx.say(format_args!(
+        "mote serve: storing readings in {}",
+        args.db.display()
+    ));
+    let stop = async move {
+        match stop {
+            Some(rx) => {
+                let _ = rx.await;
+            }
+            None => std::future::pending().await,
+        }
+    };
+    tokio::pin!(stop);
     let (stop_tx, stop_rx) = watch::channel(false);
     let why = loop {
         tokio::select! {
@@ -197,19 +245,20 @@ async fn serve(ctx: Rc<Ctx>, args: &ServeArgs) -> ExitCode {
             },
             _ = term.recv() => break "SIGTERM",
             _ = int.recv() => break "SIGINT",
+            _ = &mut stop => break "asked to stop",
         }
     };
     drop(listener);
-    println!(
+    ctx.say(format_args!(
         "mote serve: {why}: no new connections; closing {} open",
         ctx.active.get()
-    );
+    ));
     let _ = stop_tx.send(true);
     let deadline = Instant::now() + Duration::from_secs(10);
     while ctx.active.get() > 0 && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    println!("mote serve: stopped");
+    ctx.say("mote serve: stopped");
     ExitCode::SUCCESS
 }
 
