@@ -60,7 +60,7 @@ pub struct ServeArgs {
     #[arg(long, default_value = "readings.sqlite", value_name = "FILE")]
     pub db: PathBuf,
     /// Connections served at once; more are closed as they arrive.
-    #[arg(long, default_value_t = 1024, value_name = "N")]
+    #[arg(long, default_value_t = 4096, value_name = "N")]
     pub max_connections: usize,
     /// Seconds a client has to complete the handshake.
     #[arg(long, default_value_t = 10.0, value_name = "SECS")]
