@@ -2,6 +2,7 @@
 //! number generator and clock, PEM loading, and an SSLKEYLOGFILE writer. Everything here is
 //! built on the engine's public API; no protocol logic lives in this crate.
 
+mod dtls;
 mod keylog;
 mod pem_files;
 mod server;
@@ -11,6 +12,7 @@ mod tickets;
 #[cfg(feature = "tokio")]
 pub mod tokio_io;
 
+pub use dtls::DtlsSocket;
 pub use keylog::KeyLogFile;
 pub use pem_files::{load_certificates, load_private_key, PrivateKey};
 pub use stream::{Stream, TlsServerStream, TlsStream};

@@ -20,7 +20,8 @@ pub struct ExternalPsk<'a> {
 /// configured one: secrets never leave the engine otherwise.
 pub trait KeyLog {
     /// `label` is CLIENT_HANDSHAKE_TRAFFIC_SECRET, SERVER_HANDSHAKE_TRAFFIC_SECRET,
-    /// CLIENT_TRAFFIC_SECRET_0, SERVER_TRAFFIC_SECRET_0 or EXPORTER_SECRET.
+    /// CLIENT_TRAFFIC_SECRET_0, SERVER_TRAFFIC_SECRET_0 or EXPORTER_SECRET (TLS 1.3), or
+    /// CLIENT_RANDOM with the master secret (TLS 1.2 and DTLS 1.2).
     fn log(&self, label: &str, client_random: &[u8; 32], secret: &[u8]);
 }
 

@@ -81,6 +81,11 @@ pub enum Error {
     },
     /// The sequence number would wrap (RFC 8446 section 5.3): the connection must end.
     SequenceExhausted,
+    /// DTLS: the peer did not answer a flight through every retransmission (RFC 6347
+    /// section 4.2.4). No alert: the peer is presumably unreachable.
+    HandshakeTimeout {
+        retransmissions: u8,
+    },
 }
 
 impl From<DecodeError> for Error {
@@ -125,7 +130,9 @@ impl Error {
             Error::Crypto(CryptoError::BadPublicKey) => A::ILLEGAL_PARAMETER,
             Error::Crypto(_) => A::INTERNAL_ERROR,
             Error::SequenceExhausted | Error::Capacity { .. } => A::INTERNAL_ERROR,
-            Error::AlertReceived(_) | Error::Api(_) => return None,
+            Error::AlertReceived(_) | Error::Api(_) | Error::HandshakeTimeout { .. } => {
+                return None
+            }
         })
     }
 }
@@ -184,6 +191,10 @@ impl fmt::Display for Error {
             }
             Error::Api(ApiMisuse::BadConfig(what)) => write!(f, "bad configuration: {what}"),
             Error::SequenceExhausted => f.write_str("record sequence numbers exhausted"),
+            Error::HandshakeTimeout { retransmissions } => write!(
+                f,
+                "no answer from the peer after {retransmissions} retransmissions of the flight"
+            ),
             Error::Capacity { needed, available } => write!(
                 f,
                 "a message of {needed} bytes does not fit the {available}-byte buffer (negotiate a smaller record_size_limit or give a larger buffer)"

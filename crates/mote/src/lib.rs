@@ -10,6 +10,7 @@ mod buffers;
 pub mod client;
 pub mod config;
 mod connection;
+pub mod dtls;
 pub mod error;
 pub mod key_schedule;
 pub mod record_layer;
@@ -25,6 +26,7 @@ pub use config::{
     ServerIdentity, TicketKey, TicketRef, TicketStore,
 };
 pub use connection::Connection;
+pub use dtls::{DtlsClient, DtlsClientConfig, DtlsNegotiated, RetransmitConfig};
 pub use error::{ApiMisuse, Error, Incompatible, PeerMisbehaved};
 pub use server::{ClientId, Server};
 pub use time::UnixTime;

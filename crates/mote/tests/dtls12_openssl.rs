@@ -1,0 +1,156 @@
+//! mote's DTLS 1.2 client against `openssl s_server -dtls1_2` (Debian package `openssl`) on
+//! 127.0.0.1: PSK and ECDHE-ECDSA suites, HelloVerifyRequest, data both ways, close_notify.
+
+mod common;
+
+use common::{free_port, require_tool, Peer, Pki};
+use mote::{DtlsClient, DtlsClientConfig, ExternalPsk, Status, UnixTime};
+use mote_crypto::rustcrypto::RustCrypto;
+use mote_crypto::HashAlgorithm;
+use mote_std::{DtlsSocket, OsRng};
+use mote_wire::CipherSuite;
+use std::net::UdpSocket;
+use std::process::Command;
+use std::time::Duration;
+
+const PSK_ID: &str = "sensor-1";
+const PSK_HEX: &str = "00112233445566778899aabbccddeeff";
+
+fn psk_bytes() -> Vec<u8> {
+    (0..PSK_HEX.len() / 2)
+        .map(|i| u8::from_str_radix(&PSK_HEX[2 * i..2 * i + 2], 16).unwrap())
+        .collect()
+}
+
+/// `openssl s_server -dtls1_2` on a free UDP port with `args`; waits until it listens.
+fn dtls_server(args: &[&str]) -> (Peer, u16) {
+    require_tool("openssl", "openssl");
+    // A free TCP port is very likely a free UDP port too.
+    let port = free_port();
+    let p = Peer::spawn(
+        Command::new("openssl")
+            .args([
+                "s_server",
+                "-dtls1_2",
+                "-accept",
+                &format!("127.0.0.1:{port}"),
+            ])
+            .args(args),
+    );
+    assert!(
+        p.wait_for("ACCEPT", 10),
+        "s_server did not start: {}",
+        p.output()
+    );
+    (p, port)
+}
+
+fn socket(port: u16) -> UdpSocket {
+    let s = UdpSocket::bind("127.0.0.1:0").unwrap();
+    s.connect(("127.0.0.1", port)).unwrap();
+    s
+}
+
+/// Handshake, a line each way, close_notify; what was negotiated.
+fn converse(cfg: &DtlsClientConfig<'_>, server: &mut Peer, port: u16) -> mote::DtlsNegotiated {
+    let (mut rx, mut tx) = (vec![0u8; 8192], vec![0u8; 4096]);
+    let now = UnixTime::from_secs(mote_std::unix_time());
+    let c = DtlsClient::new(RustCrypto, cfg, &mut OsRng, now, &mut rx, 4096, &mut tx).unwrap();
+    let mut s = DtlsSocket::connect(c, socket(port))
+        .unwrap_or_else(|e| panic!("handshake failed: {e}\nserver: {}", server.output()));
+    let neg = *s.client().negotiated();
+    s.send(b"reading 21.5\n").unwrap();
+    assert!(server.wait_for("reading 21.5", 10), "{}", server.output());
+    server.stdin("ack 1\n");
+    let mut buf = [0u8; 256];
+    let n = s
+        .recv(&mut buf, Duration::from_secs(10))
+        .unwrap()
+        .expect("no answer");
+    assert_eq!(&buf[..n], b"ack 1\n");
+    s.close().unwrap();
+    assert_eq!(s.client().status(), Status::Connected);
+    neg
+}
+
+fn psk_case(openssl_cipher: &str, suite: CipherSuite) {
+    let (mut server, port) = dtls_server(&[
+        "-nocert",
+        "-psk",
+        PSK_HEX,
+        "-psk_identity",
+        PSK_ID,
+        "-cipher",
+        openssl_cipher,
+    ]);
+    let key = psk_bytes();
+    let mut cfg = DtlsClientConfig::new();
+    let suites = [suite];
+    cfg.cipher_suites = &suites;
+    cfg.psk = Some(ExternalPsk {
+        identity: PSK_ID.as_bytes(),
+        key: &key,
+        hash: HashAlgorithm::Sha256,
+    });
+    let n = converse(&cfg, &mut server, port);
+    assert_eq!(n.suite, Some(suite));
+    assert!(n.psk);
+    assert!(n.hello_verify, "openssl always sends HelloVerifyRequest");
+}
+
+#[test]
+fn psk_with_aes_128_ccm_8() {
+    psk_case("PSK-AES128-CCM8", CipherSuite(0xc0a8));
+}
+
+#[test]
+fn psk_with_aes_128_gcm() {
+    psk_case("PSK-AES128-GCM-SHA256", CipherSuite(0x00a8));
+}
+
+#[test]
+fn psk_with_aes_128_ccm() {
+    psk_case("PSK-AES128-CCM", CipherSuite(0xc0a4));
+}
+
+fn ecdsa_case(openssl_cipher: &str, suite: CipherSuite) {
+    let pki = Pki::new(&format!("dtls-{openssl_cipher}"), "ec", "sensor.example");
+    let (mut server, port) = dtls_server(&[
+        "-cert",
+        &pki.path("server.pem"),
+        "-key",
+        &pki.path("server.key"),
+        "-cipher",
+        openssl_cipher,
+    ]);
+    let anchors = [mote_x509::TrustAnchor::from_cert(&pki.ca_der).unwrap()];
+    let mut cfg = DtlsClientConfig::new();
+    let suites = [suite];
+    cfg.cipher_suites = &suites;
+    cfg.server_name = Some("sensor.example");
+    cfg.server_auth = Some(mote_x509::ServerAuth::Chain {
+        anchors: &anchors,
+        name: mote_x509::ServerName::parse("sensor.example"),
+    });
+    let n = converse(&cfg, &mut server, port);
+    assert_eq!(n.suite, Some(suite));
+    assert_eq!(
+        n.server_signature,
+        Some(mote_wire::SignatureScheme::ECDSA_SECP256R1_SHA256)
+    );
+}
+
+#[test]
+fn ecdhe_ecdsa_with_aes_128_ccm_8() {
+    ecdsa_case("ECDHE-ECDSA-AES128-CCM8", CipherSuite(0xc0ae));
+}
+
+#[test]
+fn ecdhe_ecdsa_with_aes_128_gcm() {
+    ecdsa_case("ECDHE-ECDSA-AES128-GCM-SHA256", CipherSuite(0xc02b));
+}
+
+#[test]
+fn ecdhe_ecdsa_with_chacha20_poly1305() {
+    ecdsa_case("ECDHE-ECDSA-CHACHA20-POLY1305", CipherSuite(0xcca9));
+}
