@@ -26,7 +26,10 @@ pub use config::{
     ServerIdentity, TicketKey, TicketRef, TicketStore,
 };
 pub use connection::Connection;
-pub use dtls::{DtlsClient, DtlsClientConfig, DtlsNegotiated, RetransmitConfig};
+pub use dtls::{
+    DtlsClient, DtlsClientConfig, DtlsNegotiated, DtlsServer, DtlsServerConfig,
+    DtlsServerNegotiated, RetransmitConfig,
+};
 pub use error::{ApiMisuse, Error, Incompatible, PeerMisbehaved};
 pub use server::{ClientId, Server};
 pub use time::UnixTime;

@@ -58,7 +58,7 @@ fn converse(cfg: &DtlsClientConfig<'_>, server: &mut Peer, port: u16) -> mote::D
     let c = DtlsClient::new(RustCrypto, cfg, &mut OsRng, now, &mut rx, 4096, &mut tx).unwrap();
     let mut s = DtlsSocket::connect(c, socket(port))
         .unwrap_or_else(|e| panic!("handshake failed: {e}\nserver: {}", server.output()));
-    let neg = *s.client().negotiated();
+    let neg = s.client().negotiated();
     s.send(b"reading 21.5\n").unwrap();
     assert!(server.wait_for("reading 21.5", 10), "{}", server.output());
     server.stdin("ack 1\n");

@@ -80,3 +80,64 @@ pub struct DtlsNegotiated {
     /// Flight retransmissions during the handshake.
     pub retransmissions: u32,
 }
+
+/// The DTLS 1.2 server configuration.
+#[derive(Clone, Copy)]
+pub struct DtlsServerConfig<'a> {
+    /// TLS 1.2 AEAD suites in the server's order of preference.
+    pub cipher_suites: &'a [CipherSuite],
+    /// Curves for ECDHE, in order of preference.
+    pub groups: &'a [NamedGroup],
+    /// The certificate chain and signing key for ECDHE_ECDSA suites.
+    pub identity: Option<crate::config::ServerIdentity<'a>>,
+    /// The raw public key (DER SubjectPublicKeyInfo of `identity`'s key) sent instead of
+    /// the chain to clients that ask for RFC 7250 raw public keys.
+    pub raw_public_key: Option<&'a [u8]>,
+    /// External PSKs, found by identity.
+    pub psks: &'a [ExternalPsk<'a>],
+    /// Sent in ServerKeyExchange for PSK suites (RFC 4279 section 2), if any.
+    pub psk_identity_hint: Option<&'a [u8]>,
+    /// The largest datagram sent.
+    pub mtu: u16,
+    pub retransmit: RetransmitConfig,
+    /// RFC 9146: the connection ID this server wants records sent to it with, granted to
+    /// clients that offer connection IDs. `None`: the extension is not answered.
+    pub connection_id: Option<&'a [u8]>,
+    pub key_log: Option<&'a dyn KeyLog>,
+}
+
+impl DtlsServerConfig<'_> {
+    pub const fn new() -> Self {
+        DtlsServerConfig {
+            cipher_suites: &DEFAULT_DTLS12_SUITES,
+            groups: &[NamedGroup::X25519, NamedGroup::SECP256R1],
+            identity: None,
+            raw_public_key: None,
+            psks: &[],
+            psk_identity_hint: None,
+            mtu: 1200,
+            retransmit: RetransmitConfig::new(),
+            connection_id: None,
+            key_log: None,
+        }
+    }
+}
+
+impl Default for DtlsServerConfig<'_> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// What the server's handshake settled.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DtlsServerNegotiated {
+    pub suite: Option<CipherSuite>,
+    pub group: Option<NamedGroup>,
+    /// The client's PSK: its index in [`DtlsServerConfig::psks`].
+    pub psk: Option<usize>,
+    /// The CID records to the client carry (RFC 9146), if connection IDs were agreed.
+    pub peer_cid_len: Option<u8>,
+    /// The client asked for a raw public key and got one.
+    pub raw_public_key: bool,
+}

@@ -12,7 +12,9 @@
 //! - `timer.rs`: the retransmission timer (RFC 6347 section 4.2.4);
 //! - `records.rs`: epochs, sequence numbers, the replay window and record protection;
 //! - `incoming.rs`: records out of a datagram, handshake fragments reassembled in order;
-//! - `client/`: the client's state machine.
+//! - `endpoint.rs`: the datagram loop both roles share ([`Dtls`]);
+//! - `client/`, `server/`: each role's handshake; `server/cookie.rs` the stateless
+//!   HelloVerifyRequest exchange.
 //!
 //! Key exchange: PSK (RFC 4279), ECDHE_PSK (RFC 5489) and ECDHE_ECDSA (RFC 8422), with the
 //! extended master secret (RFC 7627) required and renegotiation refused (RFC 5746: the
@@ -20,13 +22,17 @@
 
 pub(crate) mod client;
 mod config;
+pub(crate) mod endpoint;
 pub(crate) mod incoming;
 pub(crate) mod outgoing;
 pub(crate) mod records;
+pub(crate) mod server;
 pub(crate) mod timer;
 
-pub use client::DtlsClient;
-pub use config::{DtlsClientConfig, DtlsNegotiated};
+pub use client::{ClientRole, DtlsClient};
+pub use config::{DtlsClientConfig, DtlsNegotiated, DtlsServerConfig, DtlsServerNegotiated};
+pub use endpoint::{Dtls, Role};
+pub use server::{verify_client_hello, DtlsServer, HelloVerdict, ServerRole, COOKIE_LEN};
 pub use timer::RetransmitConfig;
 
 /// DTLS 1.2 on the wire.

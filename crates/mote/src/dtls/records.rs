@@ -72,7 +72,6 @@ impl<A: Aead> RecordState<A> {
     }
 
     /// Continue epoch-0 numbering at `seq` (a server answering a ClientHello statelessly).
-    #[allow(dead_code)] // for the DTLS server
     pub fn start_plain_at(&mut self, seq: u64) {
         self.plain_seq = PlainSeq::starting_at(seq);
     }
@@ -82,6 +81,17 @@ impl<A: Aead> RecordState<A> {
     pub fn install(&mut self, write: Dtls12Protector<A>, read: Dtls12Protector<A>) {
         self.write = Some(write);
         self.read_ready = Some(read);
+    }
+
+    /// The peer's keys, used from its change_cipher_spec on (a server derives them before
+    /// it sends its own).
+    pub fn prepare_read(&mut self, read: Dtls12Protector<A>) {
+        self.read_ready = Some(read);
+    }
+
+    /// Our keys, used from our change_cipher_spec on.
+    pub fn start_writing(&mut self, write: Dtls12Protector<A>) {
+        self.write = Some(write);
     }
 
     /// The peer's change_cipher_spec: its records are epoch 1 from now on. False when no

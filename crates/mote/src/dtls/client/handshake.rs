@@ -14,8 +14,9 @@
 //! HelloVerifyRequest exchange is left out) and hashes every message in its unfragmented
 //! form. The master secret is always the extended one (RFC 7627).
 
-use super::Core;
+use super::ClientRole as Core;
 use crate::config::ExternalPsk;
+use crate::dtls::endpoint::Phase;
 use crate::dtls::incoming::whole_header;
 use crate::dtls::outgoing::Flight;
 use crate::error::{ApiMisuse, Error, Incompatible, PeerMisbehaved};
@@ -49,8 +50,8 @@ pub(crate) enum State<P: Provider> {
     WaitCcs(Ending<P>),
     /// The server's Finished is next.
     WaitFinished(Ending<P>),
-    Connected,
-    Closed,
+    /// The handshake is over (see [`Phase`] for the connection).
+    Done,
     Failed,
 }
 
@@ -234,7 +235,7 @@ impl<P: Provider> Core<'_, P> {
     /// Handles one whole handshake message. Returns the message_seq to expect next when it
     /// is not simply the following one (after a HelloVerifyRequest: the server numbers its
     /// ServerHello after our second ClientHello).
-    pub(crate) fn on_message(
+    pub(crate) fn handle(
         &mut self,
         t: HandshakeType,
         seq: u16,
@@ -267,13 +268,13 @@ impl<P: Provider> Core<'_, P> {
                 let c = &mut cookie[..hvr.cookie.len()];
                 c.copy_from_slice(hvr.cookie);
                 self.send_client_hello(flight, Some(c))?;
-                self.timer.start(self.now_ms);
+                self.shared.timer.start(self.shared.now_ms);
                 // The ServerHello answers our second ClientHello and takes its number.
                 Ok(Some(flight.next_seq.wrapping_sub(1)))
             }
             (State::WaitHello, HandshakeMessage::ServerHello(sh)) => {
                 // The flight stops on the first answer (RFC 6347 4.2.4).
-                self.timer.cancel();
+                self.shared.timer.cancel();
                 let f = self.on_server_hello(&sh, seq, body, flight)?;
                 self.state = State::WaitFlight(f);
                 Ok(None)
@@ -303,7 +304,7 @@ impl<P: Provider> Core<'_, P> {
                     HandshakeMessage::ServerHelloDone(_) => {
                         let rng = rng.ok_or(Error::Api(ApiMisuse::NotReady))?;
                         let ending = self.send_key_exchange(f, flight, rng)?;
-                        self.timer.start(self.now_ms);
+                        self.shared.timer.start(self.shared.now_ms);
                         self.state = State::WaitCcs(ending);
                     }
                     _ => return Err(unexpected("the server's next handshake message")),
@@ -314,21 +315,21 @@ impl<P: Provider> Core<'_, P> {
                 if !bool::from(fin.verify_data.ct_eq(&e.expected)) {
                     return Err(PeerMisbehaved::DecryptError("the server's Finished").into());
                 }
-                self.timer.cancel();
+                self.shared.timer.cancel();
                 // Our last flight needs no retransmission any more (the server's Finished
                 // says it arrived).
                 flight.clear();
-                self.neg.retransmissions = self.timer.total_retransmissions;
-                self.state = State::Connected;
+                self.state = State::Done;
+                self.shared.phase = Phase::Connected;
                 Ok(None)
             }
-            (State::Connected, HandshakeMessage::HelloRequest(_)) => {
+            (State::Done, HandshakeMessage::HelloRequest(_)) => {
                 // RFC 5746: renegotiation is refused with a warning.
-                self.alert = Some((
+                self.shared.alert = Some((
                     mote_wire::AlertLevel::WARNING,
                     mote_wire::AlertDescription::NO_RENEGOTIATION,
                 ));
-                self.state = State::Connected;
+                self.state = State::Done;
                 Ok(None)
             }
             (_, _) => Err(unexpected("another handshake message")),
@@ -376,8 +377,9 @@ impl<P: Provider> Core<'_, P> {
                         }
                         let c = crate::dtls::records::Cid::new(cid)
                             .ok_or(PeerMisbehaved::IllegalParameter("connection_id"))?;
-                        self.records.peer_cid = (!cid.is_empty()).then_some(c);
-                        self.records.own_cid_len = self.cfg.connection_id.map_or(0, <[u8]>::len);
+                        self.shared.records.peer_cid = (!cid.is_empty()).then_some(c);
+                        self.shared.records.own_cid_len =
+                            self.cfg.connection_id.map_or(0, <[u8]>::len);
                         self.neg.peer_cid_len = Some(cid.len() as u8);
                     }
                     _ => {}
@@ -420,7 +422,7 @@ impl<P: Provider> Core<'_, P> {
             .cfg
             .server_auth
             .ok_or(PeerMisbehaved::IllegalParameter("Certificate"))?;
-        let mut v = auth.validator(self.now_ms / 1000, mote_x509::Usage::ServerAuth);
+        let mut v = auth.validator(self.shared.now_ms / 1000, mote_x509::Usage::ServerAuth);
         match c {
             Certificate::Tls12 { certificate_list } => {
                 for (i, cert) in certificate_list.iter().enumerate() {
@@ -609,7 +611,7 @@ impl<P: Provider> Core<'_, P> {
             1,
         )?;
         flight.push_ccs(0)?;
-        self.records.install(write, read);
+        self.shared.records.install(write, read);
         let th = f.transcript.current(HashAlgorithm::Sha256);
         let verify = master.client_verify_data(&self.p, th.as_bytes());
         let m = flight.push_handshake(1, HandshakeType::FINISHED, |b| {
@@ -630,18 +632,18 @@ impl<P: Provider> Core<'_, P> {
     }
 
     /// The server's change_cipher_spec: its Finished comes under epoch 1.
-    pub(crate) fn on_ccs(&mut self) -> Result<(), Error> {
+    pub(crate) fn change_cipher_spec(&mut self) -> Result<(), Error> {
         let state = core::mem::replace(&mut self.state, State::Failed);
         match state {
             State::WaitCcs(e) => {
-                if !self.records.peer_changed_cipher() {
+                if !self.shared.records.peer_changed_cipher() {
                     return Err(PeerMisbehaved::UnexpectedRecord { content_type: 20 }.into());
                 }
                 self.state = State::WaitFinished(e);
                 Ok(())
             }
             // A retransmitted CCS (its Finished was lost, or ours): nothing changes.
-            s @ (State::WaitFinished(_) | State::Connected) => {
+            s @ (State::WaitFinished(_) | State::Done) => {
                 self.state = s;
                 Ok(())
             }
