@@ -1,19 +1,27 @@
-//! A DTLS 1.2 client over a connected `UdpSocket`: the engine's datagrams sent and
+//! DTLS 1.2 over a `UdpSocket` connected to the peer: the engine's datagrams sent and
 //! received, its retransmission timer driven by the socket's read timeout and the system
-//! clock. Written only on the engine's public API.
+//! clock. Written only on the engine's public API. A server first answers hellos
+//! statelessly ([`DtlsSocket::accept`]) and then connects the socket to the one peer whose
+//! cookie checked out (a collector with many peers demultiplexes itself: see `mote serve`).
 
 use crate::OsRng;
-use mote::{DtlsClient, Error, Status};
+use mote::dtls::{verify_client_hello, Dtls, HelloVerdict, Role};
+use mote::{DtlsClient, DtlsServer, Error, Status};
 use mote_crypto::Provider;
 use std::io;
 use std::net::UdpSocket;
 use std::time::Duration;
 
-/// A DTLS client connection over a UDP socket `connect`ed to the server.
-pub struct DtlsSocket<'a, 'b, P: Provider> {
-    conn: DtlsClient<'a, 'b, P>,
+/// A DTLS connection (client or server) over a UDP socket `connect`ed to the peer.
+pub struct DtlsSocket<'b, R: Role> {
+    conn: Dtls<'b, R>,
     sock: UdpSocket,
 }
+
+/// A client: [`DtlsSocket::connect`].
+pub type DtlsClientSocket<'a, 'b, P> = DtlsSocket<'b, mote::dtls::ClientRole<'a, P>>;
+/// A server for one peer: [`DtlsSocket::accept`].
+pub type DtlsServerSocket<'a, 'b, P> = DtlsSocket<'b, mote::dtls::ServerRole<'a, P>>;
 
 fn io_error(e: Error) -> io::Error {
     let kind = match e {
@@ -25,23 +33,65 @@ fn io_error(e: Error) -> io::Error {
     io::Error::new(kind, e.to_string())
 }
 
-impl<'a, 'b, P: Provider> DtlsSocket<'a, 'b, P> {
+impl<'a, 'b, P: Provider> DtlsSocket<'b, mote::dtls::ClientRole<'a, P>> {
     /// Completes the handshake (retransmitting as the engine's timer says).
     pub fn connect(conn: DtlsClient<'a, 'b, P>, sock: UdpSocket) -> io::Result<Self> {
-        let mut s = DtlsSocket { conn, sock };
-        while s.conn.status() == Status::Handshaking {
-            s.flush()?;
-            s.receive_once(None)?;
-        }
-        s.flush()?;
-        match s.conn.status() {
-            Status::Connected | Status::PeerClosed => Ok(s),
-            _ => Err(s.failure()),
-        }
+        DtlsSocket { conn, sock }.handshake()
     }
 
     pub fn client(&self) -> &DtlsClient<'a, 'b, P> {
         &self.conn
+    }
+}
+
+impl<'a, 'b, P: Provider> DtlsSocket<'b, mote::dtls::ServerRole<'a, P>> {
+    /// Waits on the bound, unconnected `sock` for a ClientHello with a valid cookie
+    /// (answering the others with a HelloVerifyRequest, keeping nothing), connects the
+    /// socket to that peer and completes the handshake with `conn`.
+    pub fn accept(
+        p: &P,
+        cookie_secret: &[u8; 32],
+        mut conn: DtlsServer<'a, 'b, P>,
+        sock: UdpSocket,
+    ) -> io::Result<Self> {
+        sock.set_read_timeout(None)?;
+        let mut hvr = [0u8; 128];
+        loop {
+            let buf = conn.recv_buf();
+            let (n, peer) = sock.recv_from(buf)?;
+            let addr = peer.to_string();
+            match verify_client_hello(p, cookie_secret, None, addr.as_bytes(), &buf[..n], &mut hvr)
+            {
+                HelloVerdict::Verify(len) => {
+                    sock.send_to(&hvr[..len], peer)?;
+                }
+                HelloVerdict::Drop => {}
+                HelloVerdict::Accept => {
+                    sock.connect(peer)?;
+                    conn.recv_datagram(n, crate::now(), &mut OsRng)
+                        .map_err(io_error)?;
+                    return DtlsSocket { conn, sock }.handshake();
+                }
+            }
+        }
+    }
+
+    pub fn server(&self) -> &DtlsServer<'a, 'b, P> {
+        &self.conn
+    }
+}
+
+impl<'b, R: Role> DtlsSocket<'b, R> {
+    fn handshake(mut self) -> io::Result<Self> {
+        while self.conn.status() == Status::Handshaking {
+            self.flush()?;
+            self.receive_once(None)?;
+        }
+        self.flush()?;
+        match self.conn.status() {
+            Status::Connected | Status::PeerClosed => Ok(self),
+            _ => Err(self.failure()),
+        }
     }
 
     pub fn socket(&self) -> &UdpSocket {

@@ -12,7 +12,7 @@ mod tickets;
 #[cfg(feature = "tokio")]
 pub mod tokio_io;
 
-pub use dtls::DtlsSocket;
+pub use dtls::{DtlsClientSocket, DtlsServerSocket, DtlsSocket};
 pub use keylog::KeyLogFile;
 pub use pem_files::{load_certificates, load_private_key, PrivateKey};
 pub use stream::{Stream, TlsServerStream, TlsStream};

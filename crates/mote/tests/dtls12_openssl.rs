@@ -154,3 +154,105 @@ fn ecdhe_ecdsa_with_aes_128_gcm() {
 fn ecdhe_ecdsa_with_chacha20_poly1305() {
     ecdsa_case("ECDHE-ECDSA-CHACHA20-POLY1305", CipherSuite(0xcca9));
 }
+
+/// mote's server on a free UDP port, `openssl s_client -dtls1_2` with `args`: a line from
+/// the client, an answer from the server.
+fn serve_one(
+    scfg: &mote::DtlsServerConfig<'_>,
+    client_args: &[&str],
+) -> mote::DtlsServerNegotiated {
+    require_tool("openssl", "openssl");
+    let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let port = sock.local_addr().unwrap().port();
+    let mut client = Peer::spawn(
+        Command::new("openssl")
+            .args([
+                "s_client",
+                "-dtls1_2",
+                "-connect",
+                &format!("127.0.0.1:{port}"),
+            ])
+            .args(client_args),
+    );
+    let (mut rx, mut tx) = (vec![0u8; 4096], vec![0u8; 4096]);
+    let now = UnixTime::from_secs(mote_std::unix_time());
+    let s = mote::DtlsServer::new(RustCrypto, scfg, now, &mut rx, 1024, &mut tx).unwrap();
+    let mut s = mote_std::DtlsServerSocket::accept(&RustCrypto, &[9; 32], s, sock)
+        .unwrap_or_else(|e| panic!("handshake failed: {e}\nclient: {}", client.output()));
+    assert!(client.wait_for("CONNECTED", 10), "{}", client.output());
+    client.stdin("reading 22.5\n");
+    let mut buf = [0u8; 256];
+    let n = s
+        .recv(&mut buf, Duration::from_secs(10))
+        .unwrap()
+        .expect("no reading");
+    assert_eq!(&buf[..n], b"reading 22.5\n");
+    s.send(b"ack 7\n").unwrap();
+    assert!(client.wait_for("ack 7", 10), "{}", client.output());
+    s.server().negotiated()
+}
+
+#[test]
+fn server_psk_ccm_8_with_openssl_client() {
+    let key = psk_bytes();
+    let psks = [ExternalPsk {
+        identity: PSK_ID.as_bytes(),
+        key: &key,
+        hash: HashAlgorithm::Sha256,
+    }];
+    let mut cfg = mote::DtlsServerConfig::new();
+    cfg.psks = &psks;
+    let n = serve_one(
+        &cfg,
+        &[
+            "-psk_identity",
+            PSK_ID,
+            "-psk",
+            PSK_HEX,
+            "-cipher",
+            "PSK-AES128-CCM8",
+        ],
+    );
+    assert_eq!(n.suite, Some(CipherSuite(0xc0a8)));
+    assert_eq!(n.psk, Some(0));
+}
+
+#[test]
+fn server_ecdhe_ecdsa_with_openssl_client() {
+    let pki = Pki::new("dtls-server-ecdsa", "ec", "sensor.example");
+    let chain = mote_std::load_certificates(std::path::Path::new(&pki.path("server.pem"))).unwrap();
+    let key =
+        match mote_std::load_private_key(std::path::Path::new(&pki.path("server.key"))).unwrap() {
+            mote_std::PrivateKey::Pkcs8(d) => {
+                mote_crypto::rustcrypto::EcdsaP256Signer::from_pkcs8_der(&d).unwrap()
+            }
+            mote_std::PrivateKey::Sec1(d) => {
+                mote_crypto::rustcrypto::EcdsaP256Signer::from_sec1_der(&d).unwrap()
+            }
+            other => panic!("{other:?}"),
+        };
+    let refs: Vec<&[u8]> = chain.iter().map(|c| c.as_slice()).collect();
+    for (cipher, suite) in [
+        ("ECDHE-ECDSA-AES128-CCM8", 0xc0ae),
+        ("ECDHE-ECDSA-AES128-GCM-SHA256", 0xc02b),
+        ("ECDHE-ECDSA-CHACHA20-POLY1305", 0xcca9),
+    ] {
+        let mut cfg = mote::DtlsServerConfig::new();
+        cfg.identity = Some(mote::ServerIdentity {
+            chain: &refs,
+            signer: &key,
+        });
+        let n = serve_one(
+            &cfg,
+            &[
+                "-CAfile",
+                &pki.path("ca.pem"),
+                "-verify_return_error",
+                "-cipher",
+                cipher,
+            ],
+        );
+        assert_eq!(n.suite, Some(CipherSuite(suite)));
+        assert_eq!(n.group, Some(mote_wire::NamedGroup::X25519));
+    }
+}
