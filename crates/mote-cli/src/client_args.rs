@@ -3,7 +3,7 @@
 
 use base64::Engine;
 use clap::Args;
-use mote::{ClientConfig, ClientIdentity, ExternalPsk};
+use mote::{ClientConfig, ClientIdentity, DtlsClientConfig, ExternalPsk};
 use mote_crypto::{HashAlgorithm, Signer};
 use mote_wire::{CipherSuite, MaxFragmentLength, NamedGroup, PskKeyExchangeMode};
 use mote_x509::{PinnedSpki, ServerAuth, ServerName, TrustAnchor};
@@ -94,6 +94,11 @@ pub fn host_of(server: &str) -> &str {
 impl ClientArgs {
     /// Loads files and parses names; errors are messages for the user.
     pub fn load(&self) -> Result<Owned, String> {
+        self.load_for(false)
+    }
+
+    /// As [`ClientArgs::load`], with `--cipher` names of DTLS 1.2 suites when `dtls`.
+    pub fn load_for(&self, dtls: bool) -> Result<Owned, String> {
         let mut cas = Vec::new();
         for p in &self.ca {
             cas.extend(
@@ -129,10 +134,15 @@ impl ClientArgs {
             .iter()
             .map(|n| {
                 CipherSuite::from_name(n)
-                    .filter(|s| s.is_tls13())
-                    .ok_or(format!(
-                        "--cipher {n}: not a TLS 1.3 suite name (e.g. TLS_AES_128_CCM_8_SHA256)"
-                    ))
+                    .filter(|s| {
+                        s.is_tls13() != dtls
+                            && mote_crypto::SuiteInfo::of(*s).is_some_and(|i| i.tls13 != dtls)
+                    })
+                    .ok_or(if dtls {
+                        format!("--cipher {n}: not a DTLS 1.2 suite mote implements (e.g. TLS_PSK_WITH_AES_128_CCM_8)")
+                    } else {
+                        format!("--cipher {n}: not a TLS 1.3 suite name (e.g. TLS_AES_128_CCM_8_SHA256)")
+                    })
             })
             .collect::<Result<Vec<_>, _>>()?;
         let groups = self
@@ -242,6 +252,44 @@ impl Owned {
             _ => None,
         });
         cfg.middlebox_compat = args.middlebox_compat;
+        cfg.key_log = self.keylog.as_ref().map(|k| k as &dyn mote::KeyLog);
+        cfg
+    }
+}
+
+impl Owned {
+    /// The DTLS 1.2 configuration, borrowing from `self`; `mtu` and `cid` (the connection
+    /// ID to ask for) come from `mote send`.
+    pub fn dtls_config(
+        &'static self,
+        mtu: u16,
+        cid: Option<&'static [u8]>,
+    ) -> DtlsClientConfig<'static> {
+        let mut cfg = DtlsClientConfig::new();
+        if !self.suites.is_empty() {
+            cfg.cipher_suites = &self.suites;
+        }
+        if !self.groups.is_empty() {
+            cfg.groups = &self.groups;
+        }
+        cfg.server_name = Some(&self.host);
+        if let Some(pin) = self.pin {
+            cfg.server_auth = Some(ServerAuth::PinnedSpki(pin));
+        } else if !self.anchors.is_empty() {
+            cfg.server_auth = Some(ServerAuth::Chain {
+                anchors: &self.anchors,
+                name: ServerName::parse(&self.host),
+            });
+        }
+        if let Some((id, key)) = &self.psk {
+            cfg.psk = Some(ExternalPsk {
+                identity: id,
+                key,
+                hash: HashAlgorithm::Sha256,
+            });
+        }
+        cfg.mtu = mtu;
+        cfg.connection_id = cid;
         cfg.key_log = self.keylog.as_ref().map(|k| k as &dyn mote::KeyLog);
         cfg
     }

@@ -314,6 +314,7 @@ fn demo(args: &DemoArgs) -> Result<bool, String> {
         max_connections: 64,
         handshake_timeout: 10.0,
         idle_timeout: 60.0,
+        dtls_listen: None,
         quiet: true,
     };
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel();

@@ -9,5 +9,6 @@ pub mod keys;
 pub mod probe;
 pub mod readings;
 pub mod send;
+pub mod send_dtls;
 pub mod sensor;
 pub mod serve;

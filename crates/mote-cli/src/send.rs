@@ -43,6 +43,17 @@ pub struct SendArgs {
     /// the next is due, resuming the session (as a device sleeping between bursts would).
     #[arg(long, value_name = "N", requires = "ack")]
     pub reconnect_after: Option<usize>,
+    /// Send over DTLS 1.2 (UDP), one reading per datagram; --cipher then takes DTLS 1.2
+    /// suite names (default: RFC 7925's PSK and ECDHE-ECDSA AES-128-CCM_8 first).
+    #[arg(long)]
+    pub dtls: bool,
+    /// With --dtls: the largest datagram to send.
+    #[arg(long, default_value_t = 1200, value_name = "BYTES", requires = "dtls")]
+    pub mtu: u16,
+    /// With --dtls: negotiate connection IDs (RFC 9146), so the session survives an
+    /// address change.
+    #[arg(long, requires = "dtls")]
+    pub cid: bool,
     /// With --ack: seconds to keep trying to reach the collector before giving up.
     #[arg(long, default_value_t = 60.0, value_name = "SECS", requires = "ack")]
     pub retry_for: f64,
@@ -113,6 +124,9 @@ pub fn describe(c: &Client<'_, '_, RustCrypto>) -> String {
 }
 
 pub fn run(args: &SendArgs) -> ExitCode {
+    if args.dtls {
+        return crate::send_dtls::run(args);
+    }
     let owned = match args.client.load() {
         Ok(o) => Box::leak(Box::new(o)),
         Err(e) => {
@@ -182,7 +196,7 @@ pub fn run(args: &SendArgs) -> ExitCode {
 }
 
 /// The readings to send: the lines of --readings, or simulated ones.
-fn readings(args: &SendArgs) -> Result<Box<dyn Iterator<Item = String>>, String> {
+pub(crate) fn readings(args: &SendArgs) -> Result<Box<dyn Iterator<Item = String>>, String> {
     Ok(match &args.readings {
         Some(f) if f == "-" => Box::new(std::io::stdin().lock().lines().map_while(Result::ok)),
         Some(f) => {

@@ -144,7 +144,7 @@ pub(super) async fn connection(
 }
 
 /// One line in, one line out (`None` for a blank line).
-fn handle_line(ctx: &Ctx, raw: &[u8], peer: &str, device: &str) -> Option<String> {
+pub(super) fn handle_line(ctx: &Ctx, raw: &[u8], peer: &str, device: &str) -> Option<String> {
     let Ok(text) = std::str::from_utf8(raw) else {
         return Some("error ? not UTF-8\n".into());
     };

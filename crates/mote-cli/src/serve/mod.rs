@@ -13,6 +13,7 @@
 
 pub mod config;
 mod conn;
+mod dtls;
 pub mod senml;
 pub mod store;
 
@@ -69,6 +70,10 @@ pub struct ServeArgs {
     /// line): one that sends nothing, or a byte at a time, is dropped.
     #[arg(long, default_value_t = 60.0, value_name = "SECS")]
     pub idle_timeout: f64,
+    /// Also take readings over DTLS 1.2 on this UDP ADDR:PORT (PSK devices; one reading
+    /// per datagram, one ack datagram back; connection IDs granted).
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub dtls_listen: Option<String>,
     /// Print only errors, not a line per connection and reading.
     #[arg(long)]
     pub quiet: bool,
@@ -85,6 +90,8 @@ pub(crate) struct Ctx {
     pub handshake_timeout: Duration,
     pub idle_timeout: Duration,
     pub active: Cell<usize>,
+    /// Connections (and DTLS sessions) served at once.
+    pub max_connections: usize,
     /// Print only errors (`--quiet`).
     pub quiet: bool,
 }
@@ -160,6 +167,7 @@ pub fn run_until(
         handshake_timeout,
         idle_timeout,
         active: Cell::new(0),
+        max_connections: args.max_connections,
         quiet: args.quiet,
     });
     let rt = match tokio::runtime::Builder::new_current_thread()
@@ -221,6 +229,20 @@ async fn serve(
     };
     tokio::pin!(stop);
     let (stop_tx, stop_rx) = watch::channel(false);
+    if let Some(addr) = &args.dtls_listen {
+        let sock = match tokio::net::UdpSocket::bind(addr).await {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("mote serve: cannot listen on UDP {addr}: {e}");
+                return ExitCode::from(1);
+            }
+        };
+        match sock.local_addr() {
+            Ok(a) => ctx.say(format_args!("mote serve: DTLS on {a}")),
+            Err(_) => ctx.say(format_args!("mote serve: DTLS on {addr}")),
+        }
+        tokio::task::spawn_local(dtls::serve(ctx.clone(), sock, stop_rx.clone()));
+    }
     let why = loop {
         tokio::select! {
             r = listener.accept() => match r {

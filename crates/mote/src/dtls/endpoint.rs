@@ -73,6 +73,7 @@ impl<A: Aead> Shared<A> {
                 self.peer_closed = true;
             } else {
                 self.phase = Phase::Closed;
+                self.timer.cancel();
             }
             return Ok(());
         }
@@ -320,7 +321,8 @@ impl<'b, R: Role> Dtls<'b, R> {
             self.dgram_len = s.records.seal(epoch, ContentType::ALERT, self.dgram, 2)?;
             return Ok(());
         }
-        if self.flight.pending() {
+        // A failed or closed connection sends its alert and nothing after it.
+        if self.flight.pending() && matches!(s.phase, Phase::Handshaking | Phase::Connected) {
             let mtu = self.dgram.len();
             match self.flight.fill_datagram(self.dgram, mtu, &mut s.records) {
                 Ok(n) => self.dgram_len = n,

@@ -362,9 +362,10 @@ impl<P: Provider> Core<'_, P> {
                     _ if e.typ == ExtensionType::EXTENDED_MASTER_SECRET => ems = true,
                     ExtensionBody::RenegotiationInfo(b) => {
                         if !b.is_empty() {
-                            return Err(
-                                PeerMisbehaved::IllegalParameter("renegotiation_info").into()
-                            );
+                            // RFC 5746 section 3.4: handshake_failure.
+                            return Err(Error::Incompatible(Incompatible::NoCommonParameters(
+                                "secure renegotiation (renegotiation_info not empty)",
+                            )));
                         }
                         reneg = true;
                     }

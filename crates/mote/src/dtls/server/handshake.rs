@@ -203,7 +203,10 @@ impl<P: Provider> Core<'_, P> {
                 ExtensionBody::EcPointFormatList(_) => o.point_formats = true,
                 ExtensionBody::RenegotiationInfo(b) => {
                     if !b.is_empty() {
-                        return Err(PeerMisbehaved::IllegalParameter("renegotiation_info").into());
+                        // RFC 5746 section 3.4 (3.6 for a server): handshake_failure.
+                        return Err(Error::Incompatible(Incompatible::NoCommonParameters(
+                            "secure renegotiation (renegotiation_info not empty)",
+                        )));
                     }
                     o.reneg = true;
                 }
