@@ -23,8 +23,8 @@ use std::time::{Duration, Instant};
 #[derive(Args, Debug)]
 pub struct DemoArgs {
     /// How many simulated sensors (each kind of device in turn: PSK with AES-128-CCM_8 and
-    /// 512-byte records, PSK without (EC)DHE, client certificate).
-    #[arg(long, default_value_t = 3, value_name = "N")]
+    /// 512-byte records, PSK without (EC)DHE, client certificate, DTLS over UDP).
+    #[arg(long, default_value_t = 4, value_name = "N")]
     pub sensors: usize,
     /// How long the sensors send readings, in seconds.
     #[arg(long, default_value_t = 5.0, value_name = "SECS")]
@@ -48,17 +48,21 @@ enum Kind {
     /// An ECDSA P-256 client certificate from the demo's device CA; it sleeps between
     /// bursts and resumes its session on waking.
     Certificate,
+    /// DTLS 1.2 over UDP: PSK with AES-128-CCM_8, one reading per datagram, datagrams of
+    /// at most 256 bytes, the collector's connection ID on its records.
+    Dtls,
 }
 
 impl Kind {
     fn of(i: usize) -> Kind {
-        [Kind::PskCcm8, Kind::PskKe, Kind::Certificate][i % 3]
+        [Kind::PskCcm8, Kind::PskKe, Kind::Certificate, Kind::Dtls][i % 4]
     }
     fn name(self) -> &'static str {
         match self {
             Kind::PskCcm8 => "greenhouse",
             Kind::PskKe => "cellar",
             Kind::Certificate => "attic",
+            Kind::Dtls => "porch",
         }
     }
 }
@@ -189,6 +193,11 @@ fn client_args(files: &Files, addr: &str, name: &str, kind: Kind) -> ClientArgs 
             a.client_cert = Some(files.dir.join(format!("{name}.pem")));
             a.client_key = Some(files.dir.join(format!("{name}.key")));
         }
+        Kind::Dtls => {
+            a.psk_identity = Some(name.into());
+            a.psk = psk;
+            a.ciphers = vec!["TLS_PSK_WITH_AES_128_CCM_8".into()];
+        }
     }
     a
 }
@@ -202,12 +211,59 @@ fn sensor(
     p: &Progress,
 ) {
     let outcome = (|| {
-        let owned = Box::leak(Box::new(args.load()?));
-        let cfg = owned.config(&args);
+        let dtls = matches!(kind, Kind::Dtls);
+        let owned = Box::leak(Box::new(args.load_for(dtls)?));
         let mut sim = Sensor::new(&name);
         let mut lines = std::iter::from_fn(|| {
             (Instant::now() < until).then(|| sim.next_reading(mote_std::unix_time()))
         });
+        let mut on = |e: Event<'_>| match e {
+            Event::Connected { resumed, describe } => {
+                p.connections.fetch_add(1, Relaxed);
+                p.resumed.fetch_add(usize::from(resumed), Relaxed);
+                // The first handshake shows the device's kind; later ones resume.
+                if let Ok(mut h) = p.how.lock() {
+                    if h.is_empty() {
+                        *h = describe;
+                    }
+                }
+            }
+            Event::Sent { resent: false, .. } => {
+                p.sent.fetch_add(1, Relaxed);
+            }
+            Event::Acked { .. } => {
+                p.acked.fetch_add(1, Relaxed);
+            }
+            _ => {}
+        };
+        let refused = |s: crate::delivery::Summary| {
+            if s.refused + s.skipped > 0 {
+                Err(format!("{} readings refused", s.refused + s.skipped))
+            } else {
+                Ok(())
+            }
+        };
+        if dtls {
+            // Datagrams of at most 256 bytes; the collector's CID on every record, so the
+            // session would survive an address change.
+            let cfg = owned.dtls_config(256, Some(&[]));
+            let policy = crate::send_dtls::DtlsPolicy {
+                ack: true,
+                ack_timeout: Duration::from_secs(1),
+                retry_for: Duration::from_secs(10),
+            };
+            return crate::send_dtls::deliver(
+                &args.server,
+                &cfg,
+                &mut lines,
+                interval,
+                fresh_seq_base(),
+                &policy,
+                &mut on,
+            )
+            .and_then(refused);
+        }
+        let cfg = owned.config(&args);
         let policy = Policy {
             window: 4,
             ack_timeout: Duration::from_secs(5),
@@ -224,33 +280,9 @@ fn sensor(
             interval,
             fresh_seq_base(),
             &policy,
-            &mut |e| match e {
-                Event::Connected { resumed, describe } => {
-                    p.connections.fetch_add(1, Relaxed);
-                    p.resumed.fetch_add(usize::from(resumed), Relaxed);
-                    // The first handshake shows the device's kind; later ones resume.
-                    if let Ok(mut h) = p.how.lock() {
-                        if h.is_empty() {
-                            *h = describe;
-                        }
-                    }
-                }
-                Event::Sent { resent: false, .. } => {
-                    p.sent.fetch_add(1, Relaxed);
-                }
-                Event::Acked { .. } => {
-                    p.acked.fetch_add(1, Relaxed);
-                }
-                _ => {}
-            },
+            &mut on,
         )
-        .and_then(|s| {
-            if s.refused + s.skipped > 0 {
-                Err(format!("{} readings refused", s.refused + s.skipped))
-            } else {
-                Ok(())
-            }
-        })
+        .and_then(refused)
     })();
     if let Ok(mut o) = p.outcome.lock() {
         *o = Some(outcome);
@@ -279,10 +311,10 @@ fn demo(args: &DemoArgs) -> Result<bool, String> {
     let devices: Vec<(String, Kind)> = (0..args.sensors)
         .map(|i| {
             let k = Kind::of(i);
-            let name = if args.sensors <= 3 {
+            let name = if args.sensors <= 4 {
                 k.name().to_string()
             } else {
-                format!("{}-{}", k.name(), i / 3 + 1)
+                format!("{}-{}", k.name(), i / 4 + 1)
             };
             (name, k)
         })
@@ -314,21 +346,22 @@ fn demo(args: &DemoArgs) -> Result<bool, String> {
         max_connections: 64,
         handshake_timeout: 10.0,
         idle_timeout: 60.0,
-        dtls_listen: None,
+        dtls_listen: Some("127.0.0.1:0".into()),
         quiet: true,
     };
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel();
     let (addr_tx, addr_rx) = std::sync::mpsc::channel();
     let collector = std::thread::spawn(move || {
-        serve::run_until(&serve_args, Some(stop_rx), |a| {
-            let _ = addr_tx.send(a);
+        serve::run_until(&serve_args, Some(stop_rx), |a, u| {
+            let _ = addr_tx.send((a, u));
         })
     });
-    let addr = addr_rx
+    let (addr, udp) = addr_rx
         .recv_timeout(Duration::from_secs(10))
         .map_err(|_| "the collector did not start".to_string())?;
+    let udp = udp.ok_or("the collector did not open its DTLS port")?;
     println!(
-        "mote demo: collector on {addr} (self-signed certificate for localhost, {} PSK{}, device CA)",
+        "mote demo: collector on {addr} (TLS) and {udp} (DTLS): self-signed certificate for localhost, {} PSK{}, device CA",
         files.psks.len(),
         if files.psks.len() == 1 { "" } else { "s" }
     );
@@ -341,7 +374,16 @@ fn demo(args: &DemoArgs) -> Result<bool, String> {
         .zip(&progress)
         .map(|((name, kind), p)| {
             let (a, name, p) = (
-                client_args(&files, &addr.to_string(), name, *kind),
+                client_args(
+                    &files,
+                    &match kind {
+                        Kind::Dtls => udp,
+                        _ => addr,
+                    }
+                    .to_string(),
+                    name,
+                    *kind,
+                ),
                 name.clone(),
                 p.clone(),
             );

@@ -109,15 +109,15 @@ impl Ctx {
 pub type StopSignal = tokio::sync::oneshot::Receiver<()>;
 
 pub fn run(args: &ServeArgs) -> ExitCode {
-    run_until(args, None, |_| {})
+    run_until(args, None, |_, _| {})
 }
 
 /// Runs the collector on this thread until SIGINT, SIGTERM or `stop`; `listening` is told
-/// the address once it listens (for `mote demo`, which runs it beside its sensors).
+/// the TCP address (and the UDP one with --dtls-listen) once it listens (for `mote demo`, which runs it beside its sensors).
 pub fn run_until(
     args: &ServeArgs,
     stop: Option<StopSignal>,
-    listening: impl FnOnce(std::net::SocketAddr),
+    listening: impl FnOnce(std::net::SocketAddr, Option<std::net::SocketAddr>),
 ) -> ExitCode {
     let creds = match configure(args) {
         Ok(c) => c,
@@ -188,7 +188,7 @@ async fn serve(
     ctx: Rc<Ctx>,
     args: &ServeArgs,
     stop: Option<StopSignal>,
-    listening: impl FnOnce(std::net::SocketAddr),
+    listening: impl FnOnce(std::net::SocketAddr, Option<std::net::SocketAddr>),
 ) -> ExitCode {
     use tokio::signal::unix::{signal, SignalKind};
     let listener = match TcpListener::bind(&args.listen).await {
@@ -208,11 +208,9 @@ async fn serve(
             return ExitCode::from(1);
         }
     };
-    match listener.local_addr() {
-        Ok(a) => {
-            ctx.say(format_args!("mote serve: listening on {a}"));
-            listening(a);
-        }
+    let tcp_addr = listener.local_addr();
+    match &tcp_addr {
+        Ok(a) => ctx.say(format_args!("mote serve: listening on {a}")),
         Err(_) => ctx.say(format_args!("mote serve: listening on {}", args.listen)),
     }
     ctx.say(format_args!(
@@ -229,6 +227,7 @@ async fn serve(
     };
     tokio::pin!(stop);
     let (stop_tx, stop_rx) = watch::channel(false);
+    let mut udp_addr = None;
     if let Some(addr) = &args.dtls_listen {
         let sock = match tokio::net::UdpSocket::bind(addr).await {
             Ok(s) => s,
@@ -238,10 +237,16 @@ async fn serve(
             }
         };
         match sock.local_addr() {
-            Ok(a) => ctx.say(format_args!("mote serve: DTLS on {a}")),
+            Ok(a) => {
+                ctx.say(format_args!("mote serve: DTLS on {a}"));
+                udp_addr = Some(a);
+            }
             Err(_) => ctx.say(format_args!("mote serve: DTLS on {addr}")),
         }
         tokio::task::spawn_local(dtls::serve(ctx.clone(), sock, stop_rx.clone()));
+    }
+    if let Ok(a) = tcp_addr {
+        listening(a, udp_addr);
     }
     let why = loop {
         tokio::select! {
