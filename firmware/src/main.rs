@@ -112,6 +112,7 @@ impl Failure {
                     mote::Error::Api(_) => "engine misuse",
                     mote::Error::Capacity { .. } => "a message does not fit the buffers",
                     mote::Error::SequenceExhausted => "sequence numbers exhausted",
+                    mote::Error::HandshakeTimeout { .. } => "no answer from the peer",
                 });
                 let alert = match e {
                     mote::Error::AlertReceived(a) => Some(*a),

@@ -189,9 +189,16 @@ async fn session(
             let n = s.read(&mut line);
             if let Some(d) = &device {
                 if let Some(reply) = handle_line(ctx, &line[..n], &label, d) {
-                    // The newline keeps line-oriented clients (openssl s_client) happy.
-                    if s.write(reply.as_bytes()).is_ok() {
-                        answered += 1;
+                    // The newline keeps line-oriented clients (openssl s_client) happy. The
+                    // datagram slot may hold a retransmitted flight: send it first.
+                    for _ in 0..3 {
+                        flush(sock, &mut s, *peer).await;
+                        match s.write(reply.as_bytes()) {
+                            Ok(0) => continue,
+                            Ok(_) => answered += 1,
+                            Err(_) => {}
+                        }
+                        break;
                     }
                     flush(sock, &mut s, *peer).await;
                 }

@@ -139,9 +139,26 @@ pub struct Dtls<'b, R: Role> {
     pub(crate) role: R,
     /// No message taken yet (a server learns the client's numbering from the first).
     fresh: bool,
+    /// The message_seq where the peer's answer to our current flight starts: an old
+    /// fragment below it means the peer re-sent its previous flight (ours was lost); one
+    /// at or above it is a repeat of the answer already taken, which changes nothing.
+    answer_from: u16,
+    /// The flight generation `answer_from` belongs to.
+    answer_gen: u32,
+    /// When the flight last went again early (answering the peer's retransmission): at most
+    /// once per initial timeout, so a burst of the peer's retransmissions cannot start a
+    /// storm of ours. The last flight has no timer, so this is time-based.
+    early_resent_at: Option<u64>,
 }
 
 impl<'b, R: Role> Dtls<'b, R> {
+    /// A role's first flight went out before any message arrived (a client's hello): the
+    /// answer starts at message_seq 0.
+    pub(crate) fn flight_started(&mut self) {
+        self.answer_gen = self.flight.generation;
+        self.answer_from = self.reasm.next_seq;
+    }
+
     /// Splits the caller's buffers; `mtu` is the largest datagram sent.
     pub(crate) fn with_buffers(
         rx: &'b mut [u8],
@@ -168,6 +185,9 @@ impl<'b, R: Role> Dtls<'b, R> {
             dgram_len: 0,
             role,
             fresh: true,
+            answer_from: 0,
+            answer_gen: 0,
+            early_resent_at: None,
         })
     }
 
@@ -388,9 +408,14 @@ impl<'b, R: Role> Dtls<'b, R> {
                 break;
             }
         }
-        if resend && !self.flight.is_empty() && !self.flight.pending() {
+        let s = self.role.shared();
+        let now = s.now_ms;
+        let gap = u64::from(s.timer.initial_ms());
+        let due = self.early_resent_at.is_none_or(|t| now >= t + gap);
+        if resend && due && !self.flight.is_empty() && !self.flight.pending() {
             // RFC 6347 section 4.2.4: the peer retransmitted its previous flight, so ours
             // was lost: send it again now rather than at the timer.
+            self.early_resent_at = Some(now);
             self.flight.rewind();
         }
         Ok(())
@@ -423,7 +448,9 @@ impl<'b, R: Role> Dtls<'b, R> {
                 }
             }
             match self.reasm.feed(&h, &self.rx[start..start + flen]) {
-                Ok(Fed::Old) => old = true,
+                Ok(Fed::Old) => {
+                    old |= h.dtls.is_some_and(|f| f.message_seq < self.answer_from);
+                }
                 Ok(Fed::Future | Fed::Partial) => {}
                 Ok(Fed::Complete) => {
                     let Some((t, seq, body)) = self.reasm.message() else {
@@ -433,9 +460,16 @@ impl<'b, R: Role> Dtls<'b, R> {
                     match self.role.on_message(t, seq, body, &mut self.flight, rng) {
                         Ok(next_seq) => {
                             self.fresh = false;
+                            self.role.shared_mut().timer.progress();
                             self.reasm.advance();
                             if let Some(s) = next_seq {
                                 self.reasm.next_seq = s;
+                            }
+                            if self.flight.generation != self.answer_gen {
+                                // A new flight went out: the peer's answer starts here.
+                                self.answer_gen = self.flight.generation;
+                                self.answer_from = self.reasm.next_seq;
+                                self.early_resent_at = None;
                             }
                         }
                         Err(e) => return Err(self.role.shared_mut().fail(e)),

@@ -47,6 +47,8 @@ pub(crate) struct Flight<'b> {
     sent_body: usize,
     /// The message_seq of the next handshake message this side sends.
     pub next_seq: u16,
+    /// Counts new flights, so the endpoint sees when one starts.
+    pub generation: u32,
 }
 
 impl<'b> Flight<'b> {
@@ -57,11 +59,13 @@ impl<'b> Flight<'b> {
             cursor: 0,
             sent_body: 0,
             next_seq: 0,
+            generation: 0,
         }
     }
 
     /// Forgets the previous flight: a new one starts.
     pub fn clear(&mut self) {
+        self.generation = self.generation.wrapping_add(1);
         self.len = 0;
         self.cursor = 0;
         self.sent_body = 0;

@@ -64,8 +64,20 @@ impl Timer {
         self.deadline = Some(now + u64::from(self.timeout));
     }
 
+    /// The peer's answer is arriving (a new message of it was taken): the flight is not
+    /// unanswered, so the count toward giving up starts again; the timeout keeps its
+    /// current value. Bounded: a handshake has a handful of messages.
+    pub fn progress(&mut self) {
+        self.retransmissions = 0;
+    }
+
     pub fn cancel(&mut self) {
         self.deadline = None;
+    }
+
+    /// The configured first timeout (ms).
+    pub fn initial_ms(&self) -> u32 {
+        self.cfg.initial_ms.max(1)
     }
 
     pub fn deadline(&self) -> Option<u64> {

@@ -273,8 +273,9 @@ impl<P: Provider> Core<'_, P> {
                 Ok(Some(flight.next_seq.wrapping_sub(1)))
             }
             (State::WaitHello, HandshakeMessage::ServerHello(sh)) => {
-                // The flight stops on the first answer (RFC 6347 4.2.4).
-                self.shared.timer.cancel();
+                // The timer keeps running until the server's flight is whole: if the rest
+                // is lost, our hello goes again and the server answers it with its whole
+                // flight (RFC 6347 4.2.4); ServerHelloDone restarts it for our next flight.
                 let f = self.on_server_hello(&sh, seq, body, flight)?;
                 self.state = State::WaitFlight(f);
                 Ok(None)

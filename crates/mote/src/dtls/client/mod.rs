@@ -77,6 +77,7 @@ impl<'a, 'b, P: Provider> Dtls<'b, ClientRole<'a, P>> {
         role.check_config()?;
         let mut c = Dtls::with_buffers(rx, max_message, tx, usize::from(cfg.mtu), role)?;
         c.role.send_client_hello(&mut c.flight, None)?;
+        c.flight_started();
         let now = c.role.shared.now_ms;
         c.role.shared.timer.start(now);
         c.fill()?;

@@ -120,7 +120,8 @@ impl<P: Provider> Core<'_, P> {
                 Ok(None)
             }
             (State::WaitKeyExchange(mut p), HandshakeMessage::ClientKeyExchange(cke)) => {
-                self.shared.timer.cancel();
+                // The timer runs on until the client's Finished: a client that goes quiet
+                // after its key exchange still ends in HandshakeTimeout.
                 p.transcript.update(&whole_header(t, seq, body.len()));
                 p.transcript.update(body);
                 let keys = self.on_key_exchange(p, &cke)?;
@@ -137,6 +138,7 @@ impl<P: Provider> Core<'_, P> {
                 let verify = k.master.server_verify_data(&self.p, th.as_bytes());
                 // The last flight: no timer (section 4.2.4); it goes again only when the
                 // client's Finished does.
+                self.shared.timer.cancel();
                 flight.clear();
                 flight.push_ccs(0)?;
                 self.shared.records.start_writing(k.write);
