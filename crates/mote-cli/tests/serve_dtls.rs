@@ -278,3 +278,37 @@ fn hellos_without_cookies_get_hello_verify_requests_and_no_session() {
         c.proc.output()
     );
 }
+
+#[test]
+fn dissect_names_the_connection_ids_of_a_captured_session() {
+    let dir = TempDir::new("dtls-cid-capture");
+    let (c, udp) = collector(&dir, &[]);
+    let port = udp.rsplit_once(':').unwrap().1.to_string();
+    let pcap = dir.join("cid.pcap");
+    let td = common::capture_live::Tcpdump::start(&pcap, &format!("udp port {port}"));
+    let out = send_dtls(&udp, &["--ack", "--count", "2", "--cid"]);
+    assert!(out.contains("2 acknowledged"), "{out}");
+    td.stop();
+    drop(c);
+    let d = common::mote::dissect_ok(&pcap);
+    // The flow summary names both CIDs, and the protected records carry the server's.
+    let summary = d
+        .lines()
+        .find(|l| l.contains("negotiated DTLS 1.2"))
+        .unwrap_or_else(|| panic!("{d}"));
+    assert!(summary.contains("TLS_PSK_WITH_AES_128_CCM_8"), "{summary}");
+    let server_cid = summary
+        .split("server cid ")
+        .nth(1)
+        .unwrap_or_else(|| panic!("{summary}"))
+        .trim();
+    assert_eq!(server_cid.len(), 8, "a 4-byte CID: {summary}");
+    assert!(summary.contains("client cid "), "{summary}");
+    let cid_records = d
+        .lines()
+        .filter(|l| l.contains(": tls12_cid DTLS 1.2 epoch 1"))
+        .count();
+    // Finished, two readings, close_notify from the client; the server's Finished and acks.
+    assert!(cid_records >= 6, "{cid_records} tls12_cid records: {d}");
+    assert!(d.contains(&format!("cid: {server_cid}")), "{d}");
+}
