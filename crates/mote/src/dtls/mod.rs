@@ -30,7 +30,9 @@ pub(crate) mod server;
 pub(crate) mod timer;
 
 pub use client::{ClientRole, DtlsClient};
-pub use config::{DtlsClientConfig, DtlsNegotiated, DtlsServerConfig, DtlsServerNegotiated};
+pub use config::{
+    DtlsClientConfig, DtlsNegotiated, DtlsServerConfig, DtlsServerNegotiated, DEFAULT_DTLS12_SUITES,
+};
 pub use endpoint::{Dtls, Role};
 pub use server::{verify_client_hello, DtlsServer, HelloVerdict, ServerRole, COOKIE_LEN};
 pub use timer::RetransmitConfig;

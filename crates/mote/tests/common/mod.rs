@@ -10,6 +10,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+pub mod dtls_peers;
+
 /// The OS random number generator.
 pub struct OsRng;
 

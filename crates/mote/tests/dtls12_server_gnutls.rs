@@ -1,0 +1,180 @@
+//! mote's DTLS 1.2 server against `gnutls-cli --udp` (Debian package `gnutls-bin`):
+//! TLS_PSK_WITH_AES_128_CCM_8, and ECDHE-ECDSA with a P-256 certificate (AES-128-CCM-8 and
+//! AES-128-GCM) that gnutls-cli verifies against the test CA and the name sensor.example.
+//! The priority string pins gnutls-cli to DTLS 1.2 and to the one key exchange and cipher
+//! under test, while mote's server offers all its defaults, so the suite checked on mote's
+//! side is the one the client insisted on.
+//!
+//! mote's server (common/dtls_peers.rs) listens on 127.0.0.1 and answers the first
+//! ClientHello with a HelloVerifyRequest; gnutls-cli sends the line written to its standard
+//! input, mote's server answers `ack <line>`, gnutls-cli prints it, and closing its standard
+//! input makes it send close_notify, which mote's server waits for.
+//!
+//! As the tests against gnutls-serv (dtls12_gnutls.rs), each test re-executes this test
+//! binary (the same test, with `MOTE_GNUTLS_DTLS_SERVER_NETNS` set) under
+//! `unshare -n -p -f --kill-child` after `ip link set lo up`: gnutls-cli and mote's server
+//! then have a loopback of their own, and the PID namespace makes the kernel kill gnutls-cli
+//! if the outer test kills `unshare`. Needs root, as CI has.
+
+mod common;
+
+use common::dtls_peers::{Credentials, MoteDtlsServer, Served, LINE, PSK_HEX, PSK_ID};
+use common::{require_tool, Peer, Pki};
+use mote_wire::CipherSuite;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+const INNER: &str = "MOTE_GNUTLS_DTLS_SERVER_NETNS";
+const NAME: &str = "sensor.example";
+
+/// Runs `body` in a fresh network namespace: outside it, re-executes this test there and
+/// checks that it passed; inside, runs it.
+fn in_netns(test: &str, body: impl FnOnce()) {
+    if std::env::var_os(INNER).is_some() {
+        body();
+        return;
+    }
+    for (tool, package) in [
+        ("gnutls-cli", "gnutls-bin"),
+        ("openssl", "openssl"),
+        ("unshare", "util-linux"),
+        ("ip", "iproute2"),
+        ("stdbuf", "coreutils"),
+    ] {
+        require_tool(tool, package);
+    }
+    let exe = std::env::current_exe().unwrap();
+    let mut inner = Peer::spawn(
+        Command::new("unshare")
+            .args(["-n", "-p", "-f", "--kill-child", "sh", "-c"])
+            .arg(r#"ip link set lo up || { echo "ip link set lo up failed"; exit 97; }; exec "$0" "$@""#)
+            .arg(&exe)
+            .args(["--exact", test, "--include-ignored", "--nocapture"])
+            .args(["--test-threads", "1"])
+            .env(INNER, "1"),
+    );
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        if let Some(s) = inner.child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{test} did not finish in 60 s in the namespace:\n{}",
+            inner.output()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    // Let the output threads drain.
+    inner.wait_for("test result:", 2);
+    let out = inner.output();
+    assert_ne!(
+        status.code(),
+        Some(97),
+        "the namespace did not come up (unshare needs root):\n{out}"
+    );
+    assert!(
+        status.success() && out.contains("1 passed"),
+        "{test} failed in the namespace ({status}):\n{out}"
+    );
+}
+
+/// `gnutls-cli --udp` with `priority` and `args` against mote's server started with
+/// `creds`: the line, the answer, close_notify; what the server saw.
+fn converse(creds: Credentials, priority: &str, args: &[String]) -> Served {
+    // mote's defaults, RFC 7925's suites first: the client's priority decides.
+    let server = MoteDtlsServer::start(creds, mote::DtlsServerConfig::new().cipher_suites);
+    let mut client = Peer::spawn(
+        Command::new("stdbuf")
+            .args(["-oL", "-eL", "gnutls-cli", "--udp"])
+            .args(["-p", &server.port.to_string()])
+            .arg(format!("--priority={priority}"))
+            .args(args)
+            .arg("127.0.0.1"),
+    );
+    // gnutls-cli reads its standard input once the handshake is done.
+    client.stdin(&format!("{LINE}\n"));
+    assert!(
+        client.wait_for(&format!("ack {LINE}"), 15),
+        "gnutls-cli did not print the answer:\n{}",
+        client.output()
+    );
+    // End of input: gnutls-cli sends close_notify and exits.
+    drop(client.child.stdin.take());
+    let served = server.finish(15, || client.output());
+    assert_eq!(
+        served.line,
+        format!("{LINE}\n").as_bytes(),
+        "the client's line"
+    );
+    assert!(
+        served.peer_closed,
+        "no close_notify from gnutls-cli: {served:?}\n{}",
+        client.output()
+    );
+    assert!(
+        client.output().contains("Handshake was completed"),
+        "{}",
+        client.output()
+    );
+    served
+}
+
+#[test]
+fn psk_with_aes_128_ccm_8() {
+    in_netns("psk_with_aes_128_ccm_8", || {
+        require_tool("gnutls-cli", "gnutls-bin");
+        let s = converse(
+            Credentials::Psk,
+            "NORMAL:-VERS-ALL:+VERS-DTLS1.2:-KX-ALL:+PSK:-CIPHER-ALL:+AES-128-CCM-8",
+            &[
+                format!("--pskusername={PSK_ID}"),
+                format!("--pskkey={PSK_HEX}"),
+            ],
+        );
+        assert_eq!(s.negotiated.suite, Some(CipherSuite(0xc0a8)));
+        assert_eq!(s.negotiated.psk, Some(0));
+        assert_eq!(s.psk_identity.as_deref(), Some(PSK_ID.as_bytes()));
+        assert_eq!(s.negotiated.group, None);
+    });
+}
+
+fn ecdsa_case(cipher: &str, suite: CipherSuite) {
+    require_tool("gnutls-cli", "gnutls-bin");
+    // Inside the PID namespace every run has the same small PID, which names Pki's
+    // directory: the clock tells concurrent runs of this binary apart.
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    let pki = Pki::new(&format!("gnutls-cli-dtls-{cipher}-{nanos}"), "ec", NAME);
+    let s = converse(
+        Credentials::Ecdsa {
+            chain_pem: pki.path("server.pem"),
+            key_pem: pki.path("server.key"),
+        },
+        &format!("NORMAL:-VERS-ALL:+VERS-DTLS1.2:-KX-ALL:+ECDHE-ECDSA:-CIPHER-ALL:+{cipher}"),
+        &[
+            format!("--x509cafile={}", pki.path("ca.pem")),
+            format!("--verify-hostname={NAME}"),
+            format!("--sni-hostname={NAME}"),
+        ],
+    );
+    assert_eq!(s.negotiated.suite, Some(suite));
+    assert_eq!(s.negotiated.psk, None);
+    assert!(s.negotiated.group.is_some(), "ECDHE: {s:?}");
+}
+
+#[test]
+fn ecdhe_ecdsa_with_aes_128_ccm_8() {
+    in_netns("ecdhe_ecdsa_with_aes_128_ccm_8", || {
+        ecdsa_case("AES-128-CCM-8", CipherSuite(0xc0ae))
+    });
+}
+
+#[test]
+fn ecdhe_ecdsa_with_aes_128_gcm() {
+    in_netns("ecdhe_ecdsa_with_aes_128_gcm", || {
+        ecdsa_case("AES-128-GCM", CipherSuite(0xc02b))
+    });
+}
