@@ -100,12 +100,15 @@ pub(crate) mod sealed {
         type Aead: Aead;
         fn shared(&self) -> &Shared<Self::Aead>;
         fn shared_mut(&mut self) -> &mut Shared<Self::Aead>;
-        /// One whole handshake message (its type, message_seq and body). Returns the
+        /// One whole handshake message (its type, message_seq, the epoch it came under, and
+        /// body): only Finished (and what follows the handshake) may come under epoch 1,
+        /// and it must (RFC 5246 7.4.9: the first message under the new keys). Returns the
         /// message_seq to expect next when it is not simply the following one.
         fn on_message(
             &mut self,
             t: mote_wire::HandshakeType,
             seq: u16,
+            epoch: u16,
             body: &[u8],
             flight: &mut Flight<'_>,
             rng: Option<&mut dyn Rng>,
@@ -383,7 +386,7 @@ impl<'b, R: Role> Dtls<'b, R> {
             match o.ct {
                 ContentType::HANDSHAKE => {
                     let rng = rng.as_mut().map(|r| &mut **r as &mut dyn Rng);
-                    resend |= self.handshake_record(content, rng)?;
+                    resend |= self.handshake_record(content, o.epoch, rng)?;
                 }
                 ContentType::CHANGE_CIPHER_SPEC if self.rx[content.clone()] == [1] => {
                     if let Err(e) = self.role.on_ccs() {
@@ -425,6 +428,7 @@ impl<'b, R: Role> Dtls<'b, R> {
     fn handshake_record(
         &mut self,
         content: core::ops::Range<usize>,
+        epoch: u16,
         mut rng: Option<&mut dyn Rng>,
     ) -> Result<bool, Error> {
         let mut old = false;
@@ -447,17 +451,20 @@ impl<'b, R: Role> Dtls<'b, R> {
                     self.reasm.next_seq = s;
                 }
             }
-            match self.reasm.feed(&h, &self.rx[start..start + flen]) {
+            match self.reasm.feed(&h, epoch, &self.rx[start..start + flen]) {
                 Ok(Fed::Old) => {
                     old |= h.dtls.is_some_and(|f| f.message_seq < self.answer_from);
                 }
                 Ok(Fed::Future | Fed::Partial) => {}
                 Ok(Fed::Complete) => {
-                    let Some((t, seq, body)) = self.reasm.message() else {
+                    let Some((t, seq, epoch, body)) = self.reasm.message() else {
                         continue;
                     };
                     let rng = rng.as_mut().map(|r| &mut **r as &mut dyn Rng);
-                    match self.role.on_message(t, seq, body, &mut self.flight, rng) {
+                    match self
+                        .role
+                        .on_message(t, seq, epoch, body, &mut self.flight, rng)
+                    {
                         Ok(next_seq) => {
                             self.fresh = false;
                             self.role.shared_mut().timer.progress();

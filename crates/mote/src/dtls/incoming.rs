@@ -70,6 +70,8 @@ pub(crate) enum Fed {
 pub(crate) struct Reassembly<'b> {
     asm: FragmentAssembler<'b>,
     current: Option<HandshakeType>,
+    /// The epoch of the current message's fragments (all must share it).
+    epoch: u16,
     /// The message_seq expected next.
     pub next_seq: u16,
 }
@@ -79,6 +81,7 @@ impl<'b> Reassembly<'b> {
         Reassembly {
             asm: FragmentAssembler::new(buf),
             current: None,
+            epoch: 0,
             next_seq: 0,
         }
     }
@@ -86,7 +89,12 @@ impl<'b> Reassembly<'b> {
     /// Takes one fragment (its parsed header and its bytes). A fragment whose type or
     /// length contradicts earlier fragments of the same message is an error, as is a
     /// message larger than the buffer.
-    pub fn feed(&mut self, h: &HandshakeHeader, data: &[u8]) -> Result<Fed, FragmentError> {
+    pub fn feed(
+        &mut self,
+        h: &HandshakeHeader,
+        epoch: u16,
+        data: &[u8],
+    ) -> Result<Fed, FragmentError> {
         let Some(f) = h.dtls else {
             return Err(FragmentError::Inconsistent);
         };
@@ -96,12 +104,15 @@ impl<'b> Reassembly<'b> {
         if f.message_seq > self.next_seq {
             return Ok(Fed::Future);
         }
-        if self.current.is_some_and(|t| t != h.msg_type) {
+        if self.current.is_some_and(|t| t != h.msg_type)
+            || (self.current.is_some() && self.epoch != epoch)
+        {
             return Err(FragmentError::Inconsistent);
         }
         self.asm
             .insert(h.length as usize, f.fragment_offset as usize, data)?;
         self.current = Some(h.msg_type);
+        self.epoch = epoch;
         Ok(if self.asm.complete().is_some() {
             Fed::Complete
         } else {
@@ -109,9 +120,14 @@ impl<'b> Reassembly<'b> {
         })
     }
 
-    /// The whole next message: its type, message_seq and body.
-    pub fn message(&self) -> Option<(HandshakeType, u16, &[u8])> {
-        Some((self.current?, self.next_seq, self.asm.complete()?))
+    /// The whole next message: its type, message_seq, the epoch it came under, and body.
+    pub fn message(&self) -> Option<(HandshakeType, u16, u16, &[u8])> {
+        Some((
+            self.current?,
+            self.next_seq,
+            self.epoch,
+            self.asm.complete()?,
+        ))
     }
 
     /// The message was handled: expect the one after it.
@@ -174,13 +190,16 @@ mod tests {
     fn fragments_in_any_order_make_the_next_message() {
         let mut buf = [0u8; 64];
         let mut r = Reassembly::new(&mut buf);
-        assert_eq!(r.feed(&hdr(1, 0, 4, 10), &[0; 4]), Ok(Fed::Future));
-        assert_eq!(r.feed(&hdr(0, 6, 4, 10), &[6, 7, 8, 9]), Ok(Fed::Partial));
+        assert_eq!(r.feed(&hdr(1, 0, 4, 10), 0, &[0; 4]), Ok(Fed::Future));
         assert_eq!(
-            r.feed(&hdr(0, 0, 7, 10), &[0, 1, 2, 3, 4, 5, 6]),
+            r.feed(&hdr(0, 6, 4, 10), 0, &[6, 7, 8, 9]),
+            Ok(Fed::Partial)
+        );
+        assert_eq!(
+            r.feed(&hdr(0, 0, 7, 10), 0, &[0, 1, 2, 3, 4, 5, 6]),
             Ok(Fed::Complete)
         );
-        let (t, seq, body) = r.message().unwrap();
+        let (t, seq, _, body) = r.message().unwrap();
         assert_eq!(
             (t, seq, body),
             (
@@ -190,10 +209,10 @@ mod tests {
             )
         );
         r.advance();
-        assert_eq!(r.feed(&hdr(0, 0, 10, 10), &[0; 10]), Ok(Fed::Old));
+        assert_eq!(r.feed(&hdr(0, 0, 10, 10), 0, &[0; 10]), Ok(Fed::Old));
         assert_eq!(r.message(), None);
         assert_eq!(
-            r.feed(&hdr(1, 0, 4, 100), &[0; 4]),
+            r.feed(&hdr(1, 0, 4, 100), 0, &[0; 4]),
             Err(FragmentError::TooLarge(mote_wire::reassembly::TooLarge {
                 needed: 100,
                 capacity: 64

@@ -84,7 +84,12 @@ pub fn verify_client_hello<P: Provider>(
     if h.msg_type != HandshakeType::CLIENT_HELLO || h.is_fragment() {
         return HelloVerdict::Drop;
     }
-    let body = &frag[HandshakeHeader::DTLS_LEN..HandshakeHeader::DTLS_LEN + h.length as usize];
+    // The header's length is the peer's word: the body must really be in the record.
+    let Some(body) =
+        frag.get(HandshakeHeader::DTLS_LEN..HandshakeHeader::DTLS_LEN + h.length as usize)
+    else {
+        return HelloVerdict::Drop;
+    };
     let Some((at, end)) = cookie_span(body) else {
         return HelloVerdict::Drop;
     };
