@@ -210,6 +210,26 @@ impl ClientArgs {
 }
 
 impl Owned {
+    /// How the server is authenticated: a pinned key, else the CAs (by name).
+    fn server_auth(&'static self) -> Option<ServerAuth<'static>> {
+        match self.pin {
+            Some(pin) => Some(ServerAuth::PinnedSpki(pin)),
+            None if !self.anchors.is_empty() => Some(ServerAuth::Chain {
+                anchors: &self.anchors,
+                name: ServerName::parse(&self.host),
+            }),
+            None => None,
+        }
+    }
+
+    fn external_psk(&'static self) -> Option<ExternalPsk<'static>> {
+        self.psk.as_ref().map(|(id, key)| ExternalPsk {
+            identity: id,
+            key,
+            hash: HashAlgorithm::Sha256,
+        })
+    }
+
     /// The engine configuration, borrowing from `self`.
     pub fn config(&'static self, args: &ClientArgs) -> ClientConfig<'static> {
         let mut cfg = ClientConfig::new();
@@ -220,20 +240,9 @@ impl Owned {
             cfg.groups = &self.groups;
         }
         cfg.server_name = Some(&self.host);
-        if let Some(pin) = self.pin {
-            cfg.server_auth = Some(ServerAuth::PinnedSpki(pin));
-        } else if !self.anchors.is_empty() {
-            cfg.server_auth = Some(ServerAuth::Chain {
-                anchors: &self.anchors,
-                name: ServerName::parse(&self.host),
-            });
-        }
-        if let Some((id, key)) = &self.psk {
-            cfg.psk = Some(ExternalPsk {
-                identity: id,
-                key,
-                hash: HashAlgorithm::Sha256,
-            });
+        cfg.server_auth = self.server_auth();
+        cfg.psk = self.external_psk();
+        if cfg.psk.is_some() {
             cfg.psk_only = true;
             cfg.psk_modes = &self.modes;
         }
@@ -255,9 +264,7 @@ impl Owned {
         cfg.key_log = self.keylog.as_ref().map(|k| k as &dyn mote::KeyLog);
         cfg
     }
-}
 
-impl Owned {
     /// The DTLS 1.2 configuration, borrowing from `self`; `mtu` and `cid` (the connection
     /// ID to ask for) come from `mote send`.
     pub fn dtls_config(
@@ -273,21 +280,8 @@ impl Owned {
             cfg.groups = &self.groups;
         }
         cfg.server_name = Some(&self.host);
-        if let Some(pin) = self.pin {
-            cfg.server_auth = Some(ServerAuth::PinnedSpki(pin));
-        } else if !self.anchors.is_empty() {
-            cfg.server_auth = Some(ServerAuth::Chain {
-                anchors: &self.anchors,
-                name: ServerName::parse(&self.host),
-            });
-        }
-        if let Some((id, key)) = &self.psk {
-            cfg.psk = Some(ExternalPsk {
-                identity: id,
-                key,
-                hash: HashAlgorithm::Sha256,
-            });
-        }
+        cfg.server_auth = self.server_auth();
+        cfg.psk = self.external_psk();
         cfg.mtu = mtu;
         cfg.connection_id = cid;
         cfg.key_log = self.keylog.as_ref().map(|k| k as &dyn mote::KeyLog);

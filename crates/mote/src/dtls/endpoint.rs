@@ -108,7 +108,6 @@ pub(crate) mod sealed {
             &mut self,
             t: mote_wire::HandshakeType,
             seq: u16,
-            epoch: u16,
             body: &[u8],
             flight: &mut Flight<'_>,
             rng: Option<&mut dyn Rng>,
@@ -460,11 +459,19 @@ impl<'b, R: Role> Dtls<'b, R> {
                     let Some((t, seq, epoch, body)) = self.reasm.message() else {
                         continue;
                     };
+                    // Finished comes under the new keys and everything before it in the
+                    // clear (RFC 5246 7.4.9, RFC 6347 4.1): a plaintext Finished proves
+                    // nothing, and nothing else may come under epoch 1 mid-handshake.
+                    let handshaking = self.role.shared().phase == Phase::Handshaking;
+                    if handshaking && (epoch == 1) != (t == mote_wire::HandshakeType::FINISHED) {
+                        let e = PeerMisbehaved::UnexpectedMessage {
+                            expected: "Finished under the new keys, other messages before them",
+                            got: t,
+                        };
+                        return Err(self.role.shared_mut().fail(e.into()));
+                    }
                     let rng = rng.as_mut().map(|r| &mut **r as &mut dyn Rng);
-                    match self
-                        .role
-                        .on_message(t, seq, epoch, body, &mut self.flight, rng)
-                    {
+                    match self.role.on_message(t, seq, body, &mut self.flight, rng) {
                         Ok(next_seq) => {
                             self.fresh = false;
                             self.role.shared_mut().timer.progress();

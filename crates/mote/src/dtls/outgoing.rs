@@ -138,6 +138,22 @@ impl<'b> Flight<'b> {
         Ok(&self.store[at + ENTRY_HEADER..self.len])
     }
 
+    /// Appends the handshake message `m` under `epoch`; returns it with its DTLS header, as
+    /// the transcript hashes it.
+    pub fn push_message(
+        &mut self,
+        epoch: u16,
+        m: &mote_wire::handshake::HandshakeMessage<'_>,
+    ) -> Result<&[u8], Error> {
+        let t = m.msg_type().unwrap_or(mote_wire::HandshakeType(0));
+        let full = self.capacity_error(0);
+        self.push_handshake(epoch, t, |buf| {
+            let mut w = mote_wire::Writer::new(buf);
+            m.emit_body(&mut w).map_err(|_| full)?;
+            Ok(w.len())
+        })
+    }
+
     /// Appends a change_cipher_spec, sent under `epoch` (the one before the change).
     pub fn push_ccs(&mut self, epoch: u16) -> Result<(), Error> {
         let at = self.len;

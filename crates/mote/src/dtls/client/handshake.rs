@@ -32,7 +32,7 @@ use mote_wire::handshake::{
 };
 use mote_wire::{
     CertificateType, CipherSuite, CompressionMethod, Context, EcPointFormat, ExtensionType,
-    HandshakeType, KeyExchange, List, NamedGroup, Reader, Writer,
+    HandshakeType, KeyExchange, List, NamedGroup, Reader,
 };
 use subtle::ConstantTimeEq;
 
@@ -77,13 +77,6 @@ pub(crate) struct Ending<P: Provider> {
 }
 
 const MAX_EXTENSIONS: usize = 10;
-
-fn encode_error(_: mote_wire::EncodeError) -> Error {
-    Error::Capacity {
-        needed: 0,
-        available: 0,
-    }
-}
 
 impl<P: Provider> Core<'_, P> {
     /// Whether a suite may be offered with this configuration.
@@ -221,13 +214,7 @@ impl<P: Provider> Core<'_, P> {
             extensions: Some(List::Items(&list[..count])),
         };
         flight.clear();
-        flight.push_handshake(0, HandshakeType::CLIENT_HELLO, |buf| {
-            let mut w = Writer::new(buf);
-            HandshakeMessage::ClientHello(ch)
-                .emit_body(&mut w)
-                .map_err(encode_error)?;
-            Ok(w.len())
-        })?;
+        flight.push_message(0, &HandshakeMessage::ClientHello(ch))?;
         self.state = State::WaitHello;
         Ok(())
     }
@@ -526,16 +513,10 @@ impl<P: Provider> Core<'_, P> {
         flight.clear();
         if f.cert_requested {
             // No client certificate: an empty list (RFC 5246 section 7.4.6).
-            let m = flight.push_handshake(0, HandshakeType::CERTIFICATE, |b| {
-                let n = b.len();
-                b.get_mut(..3)
-                    .ok_or(Error::Capacity {
-                        needed: 3,
-                        available: n,
-                    })?
-                    .fill(0);
-                Ok(3)
-            })?;
+            let empty = Certificate::Tls12 {
+                certificate_list: List::Items(&[]),
+            };
+            let m = flight.push_message(0, &HandshakeMessage::Certificate(empty))?;
             f.transcript.update(m);
         }
         // Our share, and the shared secret.
@@ -578,13 +559,7 @@ impl<P: Provider> Core<'_, P> {
                 ecdh_yc: &share[..share_len],
             },
         };
-        let m = flight.push_handshake(0, HandshakeType::CLIENT_KEY_EXCHANGE, |b| {
-            let mut w = Writer::new(b);
-            HandshakeMessage::ClientKeyExchange(cke)
-                .emit_body(&mut w)
-                .map_err(encode_error)?;
-            Ok(w.len())
-        })?;
+        let m = flight.push_message(0, &HandshakeMessage::ClientKeyExchange(cke))?;
         f.transcript.update(m);
         let session_hash = f.transcript.current(HashAlgorithm::Sha256);
         let master = MasterSecret12::extended(
@@ -616,15 +591,10 @@ impl<P: Provider> Core<'_, P> {
         self.shared.records.install(write, read);
         let th = f.transcript.current(HashAlgorithm::Sha256);
         let verify = master.client_verify_data(&self.p, th.as_bytes());
-        let m = flight.push_handshake(1, HandshakeType::FINISHED, |b| {
-            let mut w = Writer::new(b);
-            HandshakeMessage::Finished(Finished {
-                verify_data: &verify,
-            })
-            .emit_body(&mut w)
-            .map_err(encode_error)?;
-            Ok(w.len())
-        })?;
+        let fin = Finished {
+            verify_data: &verify,
+        };
+        let m = flight.push_message(1, &HandshakeMessage::Finished(fin))?;
         f.transcript.update(m);
         let th = f.transcript.current(HashAlgorithm::Sha256);
         Ok(Ending {

@@ -24,7 +24,7 @@ use mote_wire::handshake::{
 };
 use mote_wire::{
     CertificateType, CipherSuite, CompressionMethod, Context, EcPointFormat, ExtensionType,
-    HandshakeType, KeyExchange, List, NamedGroup, Reader, SignatureScheme, Writer,
+    HandshakeType, KeyExchange, List, NamedGroup, Reader, SignatureScheme,
 };
 use subtle::ConstantTimeEq;
 
@@ -72,27 +72,6 @@ struct Offer<'m> {
 }
 
 const MAX_EXTENSIONS: usize = 8;
-
-fn encode_error(_: mote_wire::EncodeError) -> Error {
-    Error::Capacity {
-        needed: 0,
-        available: 0,
-    }
-}
-
-/// Appends `m` to the flight under `epoch`; returns the message as the transcript takes it.
-fn emit<'f>(
-    flight: &'f mut Flight<'_>,
-    epoch: u16,
-    m: HandshakeMessage<'_>,
-) -> Result<&'f [u8], Error> {
-    let t = m.msg_type().unwrap_or(HandshakeType(0));
-    flight.push_handshake(epoch, t, |buf| {
-        let mut w = Writer::new(buf);
-        m.emit_body(&mut w).map_err(encode_error)?;
-        Ok(w.len())
-    })
-}
 
 impl<P: Provider> Core<'_, P> {
     pub(crate) fn handle(
@@ -142,10 +121,9 @@ impl<P: Provider> Core<'_, P> {
                 flight.clear();
                 flight.push_ccs(0)?;
                 self.shared.records.start_writing(k.write);
-                emit(
-                    flight,
+                flight.push_message(
                     1,
-                    HandshakeMessage::Finished(Finished {
+                    &HandshakeMessage::Finished(Finished {
                         verify_data: &verify,
                     }),
                 )?;
@@ -347,7 +325,7 @@ impl<P: Provider> Core<'_, P> {
             legacy_compression_method: CompressionMethod::NULL,
             extensions: Some(List::Items(&list[..n])),
         };
-        transcript.update(emit(flight, 0, HandshakeMessage::ServerHello(sh))?);
+        transcript.update(flight.push_message(0, &HandshakeMessage::ServerHello(sh))?);
 
         // Certificate (or raw public key), ServerKeyExchange.
         let mut ecdhe = None;
@@ -368,7 +346,7 @@ impl<P: Provider> Core<'_, P> {
                         certificate_list: List::Items(&certs[..k]),
                     }
                 };
-                transcript.update(emit(flight, 0, HandshakeMessage::Certificate(c))?);
+                transcript.update(flight.push_message(0, &HandshakeMessage::Certificate(c))?);
                 let group = group.ok_or(Error::Api(ApiMisuse::NotReady))?;
                 let key = self.p.key_exchange(group, rng).map_err(Error::Crypto)?;
                 // RFC 8422 section 5.4: signed over both randoms and the params.
@@ -396,7 +374,8 @@ impl<P: Provider> Core<'_, P> {
                         signature: &sig[..sig_len],
                     }),
                 };
-                transcript.update(emit(flight, 0, HandshakeMessage::ServerKeyExchange(ske))?);
+                transcript
+                    .update(flight.push_message(0, &HandshakeMessage::ServerKeyExchange(ske))?);
                 self.neg.group = Some(group);
                 ecdhe = Some(key);
             }
@@ -410,7 +389,8 @@ impl<P: Provider> Core<'_, P> {
                         public: key.public_share(),
                     },
                 };
-                transcript.update(emit(flight, 0, HandshakeMessage::ServerKeyExchange(ske))?);
+                transcript
+                    .update(flight.push_message(0, &HandshakeMessage::ServerKeyExchange(ske))?);
                 self.neg.group = Some(group);
                 ecdhe = Some(key);
             }
@@ -419,15 +399,13 @@ impl<P: Provider> Core<'_, P> {
                     let ske = ServerKeyExchange::Psk {
                         psk_identity_hint: hint,
                     };
-                    transcript.update(emit(flight, 0, HandshakeMessage::ServerKeyExchange(ske))?);
+                    transcript
+                        .update(flight.push_message(0, &HandshakeMessage::ServerKeyExchange(ske))?);
                 }
             }
         }
-        transcript.update(emit(
-            flight,
-            0,
-            HandshakeMessage::ServerHelloDone(ServerHelloDone),
-        )?);
+        transcript
+            .update(flight.push_message(0, &HandshakeMessage::ServerHelloDone(ServerHelloDone))?);
         Ok(Pending {
             suite: info,
             kx,

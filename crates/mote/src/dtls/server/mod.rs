@@ -43,21 +43,10 @@ impl<P: Provider> Sealed for ServerRole<'_, P> {
         &mut self,
         t: mote_wire::HandshakeType,
         seq: u16,
-        epoch: u16,
         body: &[u8],
         flight: &mut Flight<'_>,
         rng: Option<&mut dyn Rng>,
     ) -> Result<Option<u16>, Error> {
-        // Finished comes under the new keys, everything before it in the clear (RFC 5246
-        // 7.4.9, RFC 6347 4.1): a message in the wrong epoch is out of place.
-        let handshaking = self.shared.phase == super::endpoint::Phase::Handshaking;
-        if handshaking && (epoch == 1) != (t == mote_wire::HandshakeType::FINISHED) {
-            return Err(crate::error::PeerMisbehaved::UnexpectedMessage {
-                expected: "Finished under the new keys, other handshake messages before them",
-                got: t,
-            }
-            .into());
-        }
         self.handle(t, seq, body, flight, rng)
     }
     fn on_ccs(&mut self) -> Result<(), Error> {
