@@ -49,7 +49,7 @@ const SALT_LEN: usize = 32;
 /// `Send` (with `R: Send`) but not `Sync` (the engine's `&dyn Signer` is not `Sync` either).
 /// A failure of `R` is [`CryptoError::RngFailure`]. On a host:
 ///
-/// ```ignore
+/// ```text
 /// let signer = RsaPssSigner::from_pkcs8_der(&der, mote_std::OsRng)?;
 /// ```
 pub struct RsaPssSigner<R: Rng> {
