@@ -23,8 +23,10 @@ enum Command {
     /// self-signed certificate, a PSK file and a device CA, simulated sensors sending
     /// readings with acknowledgements for a few seconds, then what arrived.
     Demo(mote_cli::demo::DemoArgs),
-    /// Connect to a TLS 1.3 server and send readings, one per line (simulated SenML
-    /// temperature readings unless --readings is given), then close with close_notify.
+    /// Connect to a TLS 1.3 server (or with --dtls a DTLS 1.2 one) and send readings, one per
+    /// line or datagram (simulated SenML temperature readings unless --readings is given);
+    /// with --ack wait for each reading's acknowledgement and resend what was not; then close
+    /// with close_notify.
     Send(mote_cli::send::SendArgs),
     /// Ask a server what it makes of a ClientHello (mote's, or the exact bytes of a
     /// hand-made one): the hello is dissected, then the answer reported, with the most
@@ -56,10 +58,10 @@ enum Command {
     /// Relay a board's serial line (a device, or tcp:HOST:PORT as QEMU offers it) to a TCP
     /// server, or with --udp SLIP frames to UDP datagrams; --capture records it as pcapng.
     Bridge(mote_cli::bridge::BridgeArgs),
-    /// Collect readings: a TLS 1.3 server taking SenML JSON packs (RFC 8428), one per line,
-    /// from devices identified by their PSK; each pack is stored in SQLite before it is
-    /// acknowledged with `ack SEQ` (or refused with `error SEQ WHAT`). SIGINT or SIGTERM stop
-    /// it cleanly.
+    /// Collect readings: a TLS 1.3 server (and with --dtls-listen a DTLS 1.2 one) taking SenML
+    /// JSON packs (RFC 8428), one per line or datagram, from devices identified by their PSK
+    /// or client certificate; each pack is stored in SQLite before it is acknowledged with
+    /// `ack SEQ` (or refused with `error SEQ WHAT`). SIGINT or SIGTERM stop it cleanly.
     Serve(mote_cli::serve::ServeArgs),
     /// List the readings `mote serve` stored.
     Readings(mote_cli::readings::ReadingsArgs),
