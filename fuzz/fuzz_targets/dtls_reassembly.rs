@@ -13,38 +13,17 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
+use mote_fuzz::assembly_model::AssemblyModel;
 use mote_fuzz::check_error;
 use mote_wire::handshake::HandshakeHeader;
-use mote_wire::reassembly::{FragmentAssembler, FragmentError, TooLarge, MAX_RANGES};
+use mote_wire::reassembly::FragmentAssembler;
 use mote_wire::{Context, HandshakeType, Reader, Writer};
 
+/// The assembler's model, and the type of the message in progress.
 #[derive(Default)]
 struct Model {
     msg_type: Option<HandshakeType>,
-    total: Option<usize>,
-    have: Vec<bool>,
-    bytes: Vec<u8>,
-    ranges: Vec<(usize, usize)>,
-}
-
-impl Model {
-    fn merged_with(&self, s: usize, e: usize) -> Vec<(usize, usize)> {
-        let mut all = self.ranges.clone();
-        all.push((s, e));
-        all.sort_unstable();
-        let mut out: Vec<(usize, usize)> = Vec::new();
-        for (a, b) in all {
-            match out.last_mut() {
-                Some(last) if a <= last.1 => last.1 = last.1.max(b),
-                _ => out.push((a, b)),
-            }
-        }
-        out
-    }
-    fn complete(&self) -> Option<&[u8]> {
-        self.total?;
-        self.have.iter().all(|&h| h).then_some(&self.bytes[..])
-    }
+    asm: AssemblyModel,
 }
 
 fuzz_target!(|data: &[u8]| {
@@ -90,43 +69,22 @@ fuzz_target!(|data: &[u8]| {
             continue;
         }
         let (total, offset) = (h.length as usize, f.fragment_offset as usize);
-        let expect = if m.total.is_some_and(|t| t != total) {
-            Err(FragmentError::Inconsistent)
-        } else if total > cap {
-            Err(FragmentError::TooLarge(TooLarge {
-                needed: total,
-                capacity: cap,
-            }))
-        } else {
-            let merged = m.merged_with(offset, offset + flen);
-            if merged.len() > MAX_RANGES {
-                Err(FragmentError::TooScattered)
-            } else {
-                Ok(merged)
-            }
-        };
+        // The header lies inside its message (asserted above), so only the total, the
+        // capacity and the holes can be refused.
+        let expect = m.asm.expect_insert(cap, total, offset, flen);
         let got = asm.insert(total, offset, frag);
         match expect {
             Ok(merged) => {
                 assert_eq!(got, Ok(()), "{h:?}");
-                if m.total.is_none() {
-                    m.total = Some(total);
-                    m.have = vec![false; total];
-                    m.bytes = vec![0; total];
-                }
                 m.msg_type = Some(h.msg_type);
-                for (i, &b) in frag.iter().enumerate() {
-                    m.have[offset + i] = true;
-                    m.bytes[offset + i] = b;
-                }
-                m.ranges = merged;
+                m.asm.apply(total, offset, frag, merged);
             }
             Err(e) => {
                 assert_eq!(got, Err(e), "{h:?}");
                 continue;
             }
         }
-        assert_eq!(asm.complete(), m.complete(), "after {h:?}");
+        assert_eq!(asm.complete(), m.asm.complete(), "after {h:?}");
         if asm.complete().is_some() {
             // Handled: the next message.
             messages += 1;

@@ -26,36 +26,10 @@ use mote::{
     DtlsServer, DtlsServerConfig, ExternalPsk, RetransmitConfig, ServerIdentity, Status, UnixTime,
 };
 use mote_crypto::rustcrypto::{EcdsaP256Signer, RustCrypto};
-use mote_crypto::{CryptoError, HashAlgorithm, Rng};
+use mote_crypto::HashAlgorithm;
+use mote_fuzz::dtls_engine::{run, send_queued, START_MS};
+use mote_fuzz::input::Input;
 use std::sync::OnceLock;
-
-/// A deterministic RNG: the byte counter.
-struct Counter(u8);
-
-impl Rng for Counter {
-    fn fill(&mut self, dest: &mut [u8]) -> Result<(), CryptoError> {
-        for b in dest {
-            *b = self.0;
-            self.0 = self.0.wrapping_add(1);
-        }
-        Ok(())
-    }
-}
-
-struct Input<'a>(&'a [u8]);
-
-impl<'a> Input<'a> {
-    fn byte(&mut self) -> Option<u8> {
-        let (&b, rest) = self.0.split_first()?;
-        self.0 = rest;
-        Some(b)
-    }
-    fn take(&mut self, n: usize) -> &'a [u8] {
-        let (a, b) = self.0.split_at(n.min(self.0.len()));
-        self.0 = b;
-        a
-    }
-}
 
 /// Stands in for a DER certificate: the server sends its chain without parsing it.
 const CERT: &[u8] = &[
@@ -102,34 +76,7 @@ type S<'a, 'b> = DtlsServer<'a, 'b, RustCrypto>;
 fn drain(s: &mut S<'_, '_>, mtu: usize, ended: &mut bool) {
     let status = s.status();
     let ending = matches!(status, Status::Failed | Status::Closed);
-    let owed = if status == Status::Failed {
-        s.error().and_then(|e| e.alert())
-    } else {
-        None
-    };
-    let mut sent = 0;
-    for _ in 0..64 {
-        let d = s.transmit();
-        let n = d.len();
-        if n == 0 {
-            break;
-        }
-        assert!(n <= mtu, "a datagram of {n} bytes with an MTU of {mtu}");
-        if ending && !*ended && sent == 0 {
-            if let Some(a) = owed {
-                // An epoch-0 alert is plaintext; an epoch-1 one is sealed (not checked).
-                if d[3..5] == [0, 0] {
-                    assert_eq!(
-                        (d[0], &d[13..]),
-                        (21, &[2, a.0][..]),
-                        "the owed alert first"
-                    );
-                }
-            }
-        }
-        sent += 1;
-        s.transmit_done();
-    }
+    let (sent, owed) = send_queued(s, mtu, *ended);
     if status == Status::Failed {
         let allowed = usize::from(!*ended && owed.is_some());
         assert!(
@@ -141,17 +88,6 @@ fn drain(s: &mut S<'_, '_>, mtu: usize, ended: &mut bool) {
     }
     if ending {
         *ended = true;
-    }
-}
-
-fn check(s: &S<'_, '_>) {
-    match s.status() {
-        Status::Failed => {
-            assert!(s.error().is_some(), "failed without a reason");
-            assert_eq!(s.next_timeout(), None, "a failed server keeps its timer");
-        }
-        Status::Connected => assert!(s.negotiated().suite.is_some()),
-        _ => {}
     }
 }
 
@@ -185,11 +121,10 @@ fuzz_target!(|data: &[u8]| {
     }
     let mtu = usize::from(cfg.mtu);
     let (mut rx, mut tx) = (vec![0u8; 4096], vec![0u8; 4096]);
-    let mut now = 1_000_000u64;
     let Ok(mut s) = DtlsServer::new(
         RustCrypto,
         &cfg,
-        UnixTime::from_millis(now),
+        UnixTime::from_millis(START_MS),
         &mut rx,
         2048,
         &mut tx,
@@ -197,57 +132,21 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let mut ended = false;
-    let mut rng = Counter(0x80);
-    let mut out = [0u8; 2048];
     let mut hvr = [0u8; 256];
-    while let Some(op) = inp.byte() {
-        if op & 3 == 0 {
-            now += u64::from(inp.byte().unwrap_or(0)) * 100;
-            let r = s.handle_timeout(UnixTime::from_millis(now));
-            if r.is_err() {
-                assert_eq!(s.status(), Status::Failed);
+    // Each datagram also goes through the stateless cookie check.
+    let cookie_check = |d: &[u8]| {
+        hvr[128..].fill(0xa5);
+        match verify_client_hello(&RustCrypto, secret(), None, PEER, d, &mut hvr[..128]) {
+            HelloVerdict::Accept => panic!("a cookie the server did not make was accepted"),
+            HelloVerdict::Verify(n) => {
+                assert!((25..=128).contains(&n), "a HelloVerifyRequest of {n} bytes");
+                assert_eq!(hvr[0], 22);
             }
-        } else {
-            let hi = inp.byte().unwrap_or(0);
-            let lo = inp.byte().unwrap_or(0);
-            let d = inp.take(usize::from(u16::from_be_bytes([hi, lo])));
-            {
-                hvr[128..].fill(0xa5);
-                match verify_client_hello(&RustCrypto, secret(), None, PEER, d, &mut hvr[..128]) {
-                    HelloVerdict::Accept => panic!("a cookie the server did not make was accepted"),
-                    HelloVerdict::Verify(n) => {
-                        assert!((25..=128).contains(&n), "a HelloVerifyRequest of {n} bytes");
-                        assert_eq!(hvr[0], 22);
-                    }
-                    HelloVerdict::Drop => {}
-                }
-                assert!(hvr[128..].iter().all(|&b| b == 0xa5));
-            }
-            // Application data waiting blocks the receive buffer: read it first.
-            while s.has_app_data() {
-                s.read(&mut out);
-            }
-            let buf = s.recv_buf();
-            let n = d.len().min(buf.len());
-            buf[..n].copy_from_slice(&d[..n]);
-            let before = s.status();
-            let r = s.recv_datagram(n, UnixTime::from_millis(now), &mut rng);
-            if r.is_err() {
-                assert!(
-                    matches!(s.status(), Status::Failed | Status::Closed)
-                        || matches!(before, Status::Failed | Status::Closed),
-                    "an error left the server {:?}",
-                    s.status()
-                );
-            }
-            if s.status() == Status::Connected {
-                while s.has_app_data() {
-                    s.read(&mut out);
-                }
-                let _ = s.write(b"ack");
-            }
+            HelloVerdict::Drop => {}
         }
-        check(&s);
-        drain(&mut s, mtu, &mut ended);
-    }
+        assert!(hvr[128..].iter().all(|&b| b == 0xa5));
+    };
+    run(&mut s, &mut inp, cookie_check, |s| {
+        drain(s, mtu, &mut ended)
+    });
 });

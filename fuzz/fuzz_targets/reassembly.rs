@@ -9,24 +9,9 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use mote_wire::reassembly::{
-    FragmentAssembler, FragmentError, HandshakeJoiner, TooLarge, MAX_RANGES,
-};
-
-struct Input<'a>(&'a [u8]);
-
-impl<'a> Input<'a> {
-    fn byte(&mut self) -> Option<u8> {
-        let (&b, rest) = self.0.split_first()?;
-        self.0 = rest;
-        Some(b)
-    }
-    fn take(&mut self, n: usize) -> &'a [u8] {
-        let (a, b) = self.0.split_at(n.min(self.0.len()));
-        self.0 = b;
-        a
-    }
-}
+use mote_fuzz::assembly_model::AssemblyModel;
+use mote_fuzz::input::Input;
+use mote_wire::reassembly::{FragmentAssembler, HandshakeJoiner, TooLarge};
 
 /// The joiner's model: the bytes pushed and not yet popped.
 struct JoinModel {
@@ -44,82 +29,6 @@ impl JoinModel {
     }
 }
 
-/// The assembler's model: the message length, which bytes arrived, their values, and the
-/// ranges inserted (zero-length ones included, as the assembler keeps them too) merged
-/// wherever they touch.
-#[derive(Default)]
-struct AsmModel {
-    total: Option<usize>,
-    have: Vec<bool>,
-    bytes: Vec<u8>,
-    ranges: Vec<(usize, usize)>,
-}
-
-impl AsmModel {
-    fn merged_with(&self, s: usize, e: usize) -> Vec<(usize, usize)> {
-        let mut all = self.ranges.clone();
-        all.push((s, e));
-        all.sort_unstable();
-        let mut out: Vec<(usize, usize)> = Vec::new();
-        for (a, b) in all {
-            match out.last_mut() {
-                Some(last) if a <= last.1 => last.1 = last.1.max(b),
-                _ => out.push((a, b)),
-            }
-        }
-        out
-    }
-
-    fn expect_insert(
-        &self,
-        cap: usize,
-        total: usize,
-        offset: usize,
-        len: usize,
-    ) -> Result<Vec<(usize, usize)>, FragmentError> {
-        if self.total.is_some_and(|t| t != total) {
-            return Err(FragmentError::Inconsistent);
-        }
-        let end = offset
-            .checked_add(len)
-            .filter(|&e| e <= total)
-            .ok_or(FragmentError::Inconsistent)?;
-        if total > cap {
-            return Err(FragmentError::TooLarge(TooLarge {
-                needed: total,
-                capacity: cap,
-            }));
-        }
-        let merged = self.merged_with(offset, end);
-        if merged.len() > MAX_RANGES {
-            return Err(FragmentError::TooScattered);
-        }
-        Ok(merged)
-    }
-
-    fn apply(&mut self, total: usize, offset: usize, data: &[u8], merged: Vec<(usize, usize)>) {
-        if self.total.is_none() {
-            self.total = Some(total);
-            self.have = vec![false; total];
-            self.bytes = vec![0; total];
-        }
-        for (i, &b) in data.iter().enumerate() {
-            self.have[offset + i] = true;
-            self.bytes[offset + i] = b;
-        }
-        self.ranges = merged;
-    }
-
-    fn reset(&mut self) {
-        *self = AsmModel::default();
-    }
-
-    fn complete(&self) -> Option<&[u8]> {
-        self.total?;
-        self.have.iter().all(|&h| h).then_some(&self.bytes[..])
-    }
-}
-
 fuzz_target!(|data: &[u8]| {
     let mut inp = Input(data);
     let (Some(jcap), Some(acap)) = (inp.byte(), inp.byte()) else {
@@ -134,7 +43,7 @@ fuzz_target!(|data: &[u8]| {
         pending: Vec::new(),
     };
     let mut asm = FragmentAssembler::new(&mut abuf);
-    let mut am = AsmModel::default();
+    let mut am = AssemblyModel::default();
 
     while let Some(op) = inp.byte() {
         if op & 1 == 0 {

@@ -1,9 +1,15 @@
-//! Shared oracles for the mote-wire fuzz targets.
+//! Shared oracles for the mote-wire fuzz targets, and (in the modules) what several targets
+//! share: reading the input as operations ([`input`]), the model of a fragment assembler
+//! ([`assembly_model`]) and the driving of a DTLS engine ([`dtls_engine`]).
 //!
 //! Every parse runs twice, once without a sink (the engine's way) and once with a
 //! [`CheckSink`] (the dissector's way); both must give the same result, the sink must see a
 //! well-nested tree whose fields lie inside the input, and every error must point inside the
 //! input. A successful parse must emit back to exactly the bytes it consumed.
+
+pub mod assembly_model;
+pub mod dtls_engine;
+pub mod input;
 
 use mote_wire::ack::Ack;
 use mote_wire::handshake::{emit_handshake, parse_handshake, HandshakeHeader, HandshakeMessage};

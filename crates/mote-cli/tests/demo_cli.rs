@@ -3,29 +3,23 @@
 mod common;
 
 use common::collector::mote;
+use common::mote::stdout_ok;
 use common::tools::TempDir;
+
+/// `mote demo ARGS --dir DIR/d`, which must succeed; its standard output.
+fn demo(dir: &TempDir, args: &[&str]) -> String {
+    stdout_ok(
+        mote()
+            .arg("demo")
+            .args(args)
+            .args(["--dir", &dir.path("d")]),
+    )
+}
 
 #[test]
 fn demo_delivers_every_sensors_readings_and_lists_them() {
     let dir = TempDir::new("demo");
-    let o = mote()
-        .args([
-            "demo",
-            "--seconds",
-            "2",
-            "--interval",
-            "0.2",
-            "--dir",
-            &dir.path("d"),
-        ])
-        .output()
-        .unwrap();
-    let out = String::from_utf8_lossy(&o.stdout);
-    assert!(
-        o.status.success(),
-        "{out}{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    let out = demo(&dir, &["--seconds", "2", "--interval", "0.2"]);
     assert!(
         out.contains("every acknowledged reading is in the database, once"),
         "{out}"
@@ -79,24 +73,9 @@ fn demo_delivers_every_sensors_readings_and_lists_them() {
 #[test]
 fn demo_with_more_sensors_names_them_apart() {
     let dir = TempDir::new("demo5");
-    let o = mote()
-        .args([
-            "demo",
-            "--sensors",
-            "5",
-            "--seconds",
-            "1",
-            "--interval",
-            "0.2",
-        ])
-        .args(["--dir", &dir.path("d")])
-        .output()
-        .unwrap();
-    let out = String::from_utf8_lossy(&o.stdout);
-    assert!(
-        o.status.success(),
-        "{out}{}",
-        String::from_utf8_lossy(&o.stderr)
+    let out = demo(
+        &dir,
+        &["--sensors", "5", "--seconds", "1", "--interval", "0.2"],
     );
     for d in [
         "greenhouse-1",

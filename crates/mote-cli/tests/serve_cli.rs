@@ -10,6 +10,7 @@ use common::proc::Proc;
 use common::tools::{require, TempDir};
 use std::io::{Read, Write};
 use std::net::TcpStream;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 fn psk_client(addr: &str) -> Proc {
@@ -374,31 +375,29 @@ fn max_connections_refuses_the_one_too_many() {
     );
 }
 
+/// `mote serve` on a free port of 127.0.0.1 with its database in `dir`, and no credentials
+/// yet.
+fn serve_on_any_port(dir: &TempDir) -> Command {
+    let mut c = mote();
+    c.args([
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--db",
+        &dir.path("r.sqlite"),
+    ]);
+    c
+}
+
 #[test]
 fn refuses_to_start_without_credentials() {
     let dir = TempDir::new("serve-nocred");
-    let o = mote()
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--db",
-            &dir.path("r.sqlite"),
-        ])
-        .output()
-        .unwrap();
+    let o = serve_on_any_port(&dir).output().unwrap();
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("no way to identify devices"));
     // A server certificate alone identifies no device.
     let (cert, key) = common::pki::self_signed(&dir, "s.pem", "s.key", "/CN=localhost", &[]);
-    let o = mote()
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--db",
-            &dir.path("r.sqlite"),
-        ])
+    let o = serve_on_any_port(&dir)
         .args([
             "--cert",
             &cert.to_string_lossy(),

@@ -51,6 +51,29 @@ fn send_as(addr: &str, id: &str, key: &str, args: &[&str], secs: u64) -> Output 
     )
 }
 
+/// `mote send --ack` as the collector's own device ([`PSK_ID`]): `count` readings
+/// `interval` seconds apart, bounded by 60 s; its standard output, once it succeeded.
+fn send_acked(addr: &str, count: &str, interval: &str) -> String {
+    let o = send_as(
+        addr,
+        PSK_ID,
+        PSK_HEX,
+        &[
+            "--device",
+            PSK_ID,
+            "--ack",
+            "--count",
+            count,
+            "--interval",
+            interval,
+        ],
+        60,
+    );
+    let out = text(&o.stdout);
+    assert!(o.status.success(), "{out}{}", text(&o.stderr));
+    out
+}
+
 fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
@@ -94,23 +117,7 @@ fn poll(secs: u64, mut done: impl FnMut() -> bool) -> bool {
 fn ack_mode_delivers_every_reading_once() {
     let dir = TempDir::new("delivery-ack");
     let c = Collector::psk(&dir, &[]);
-    let o = send_as(
-        &c.addr,
-        PSK_ID,
-        PSK_HEX,
-        &[
-            "--device",
-            PSK_ID,
-            "--ack",
-            "--count",
-            "20",
-            "--interval",
-            "0.02",
-        ],
-        60,
-    );
-    let out = text(&o.stdout);
-    assert!(o.status.success(), "{out}{}", text(&o.stderr));
+    let out = send_acked(&c.addr, "20", "0.02");
     assert_eq!(
         out.lines().filter(|l| l.starts_with("ack ")).count(),
         20,
@@ -229,23 +236,7 @@ fn psk_file_serves_several_devices() {
 fn reconnects_and_resumes_after_the_collector_drops_the_link() {
     let dir = TempDir::new("delivery-resume");
     let c = Collector::psk(&dir, &["--idle-timeout", "1"]);
-    let o = send_as(
-        &c.addr,
-        PSK_ID,
-        PSK_HEX,
-        &[
-            "--device",
-            PSK_ID,
-            "--ack",
-            "--count",
-            "4",
-            "--interval",
-            "1.6",
-        ],
-        60,
-    );
-    let out = text(&o.stdout);
-    assert!(o.status.success(), "{out}{}", text(&o.stderr));
+    let out = send_acked(&c.addr, "4", "1.6");
     assert!(out.contains("connection lost: "), "{out}");
     assert!(out.contains("connected (session resumed): "), "{out}");
     assert!(

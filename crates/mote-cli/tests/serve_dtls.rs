@@ -6,6 +6,7 @@
 mod common;
 
 use common::collector::{mote, Collector, PSK_HEX, PSK_ID};
+use common::mote::stdout_ok;
 use common::openssl::s_client;
 use common::tools::{free_udp_port, require, TempDir};
 use mote::{DtlsClient, DtlsClientConfig, ExternalPsk, Status, UnixTime};
@@ -22,6 +23,26 @@ fn psk() -> Vec<u8> {
 }
 
 /// A PSK collector with DTLS on a free UDP port; that port.
+/// mote's DTLS client configuration with the collector's PSK ([`PSK_ID`], `key`).
+fn psk_config(key: &[u8]) -> DtlsClientConfig<'_> {
+    let mut cfg = DtlsClientConfig::new();
+    cfg.psk = Some(ExternalPsk {
+        identity: PSK_ID.as_bytes(),
+        key,
+        hash: HashAlgorithm::Sha256,
+    });
+    cfg
+}
+
+/// A new mote DTLS client of `cfg` (its first flight queued) in the buffers `rx` and `tx`.
+fn new_client<'a, 'b>(
+    cfg: &'a DtlsClientConfig<'a>,
+    rx: &'b mut [u8],
+    tx: &'b mut [u8],
+) -> DtlsClient<'a, 'b, RustCrypto> {
+    DtlsClient::new(RustCrypto, cfg, &mut OsRng, mote_std::now(), rx, 1024, tx).unwrap()
+}
+
 fn collector(dir: &TempDir, extra: &[&str]) -> (Collector, String) {
     let udp = format!("127.0.0.1:{}", free_udp_port());
     let mut a = vec!["--dtls-listen", udp.as_str()];
@@ -36,27 +57,20 @@ fn collector(dir: &TempDir, extra: &[&str]) -> (Collector, String) {
 }
 
 fn send_dtls(addr: &str, extra: &[&str]) -> String {
-    let o = mote()
-        .args([
-            "send",
-            addr,
-            "--dtls",
-            "--psk-identity",
-            PSK_ID,
-            "--psk",
-            PSK_HEX,
-        ])
-        .args(["--device", PSK_ID, "--interval", "0.05"])
-        .args(extra)
-        .output()
-        .unwrap();
-    let out = String::from_utf8_lossy(&o.stdout).to_string();
-    assert!(
-        o.status.success(),
-        "{out}{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    out
+    stdout_ok(
+        mote()
+            .args([
+                "send",
+                addr,
+                "--dtls",
+                "--psk-identity",
+                PSK_ID,
+                "--psk",
+                PSK_HEX,
+            ])
+            .args(["--device", PSK_ID, "--interval", "0.05"])
+            .args(extra),
+    )
 }
 
 #[test]
@@ -176,24 +190,10 @@ fn roam(with_cid: bool) -> (Vec<Option<String>>, Collector) {
     });
     let (c, udp) = collector(&dir, &[]);
     let key = psk();
-    let mut cfg = DtlsClientConfig::new();
-    cfg.psk = Some(ExternalPsk {
-        identity: PSK_ID.as_bytes(),
-        key: &key,
-        hash: HashAlgorithm::Sha256,
-    });
+    let mut cfg = psk_config(&key);
     cfg.connection_id = with_cid.then_some(&[][..]);
     let (mut rx, mut tx) = (vec![0u8; 4096], vec![0u8; 4096]);
-    let conn = DtlsClient::new(
-        RustCrypto,
-        &cfg,
-        &mut OsRng,
-        mote_std::now(),
-        &mut rx,
-        1024,
-        &mut tx,
-    )
-    .unwrap();
+    let conn = new_client(&cfg, &mut rx, &mut tx);
     let mut r = Roamer { conn };
     let a = UdpSocket::bind("127.0.0.1:0").unwrap();
     a.connect(&udp).unwrap();
@@ -239,23 +239,9 @@ fn hellos_without_cookies_get_hello_verify_requests_and_no_session() {
     let (c, udp) = collector(&dir, &["--max-connections", "4"]);
     // Real hellos from mote's engine, never answered past the HelloVerifyRequest.
     let key = psk();
-    let mut cfg = DtlsClientConfig::new();
-    cfg.psk = Some(ExternalPsk {
-        identity: PSK_ID.as_bytes(),
-        key: &key,
-        hash: HashAlgorithm::Sha256,
-    });
+    let cfg = psk_config(&key);
     let (mut rx, mut tx) = (vec![0u8; 4096], vec![0u8; 4096]);
-    let conn = DtlsClient::new(
-        RustCrypto,
-        &cfg,
-        &mut OsRng,
-        mote_std::now(),
-        &mut rx,
-        1024,
-        &mut tx,
-    )
-    .unwrap();
+    let conn = new_client(&cfg, &mut rx, &mut tx);
     let hello = conn.transmit().to_vec();
     let s = UdpSocket::bind("127.0.0.1:0").unwrap();
     s.connect(&udp).unwrap();

@@ -81,38 +81,36 @@ fn openssl_ok(dir: &Path, args: &[&str]) {
     assert!(ok, "openssl {args:?} failed: {text}");
 }
 
+/// A new key made by `openssl genpkey -algorithm ALGORITHM -pkeyopt PKEYOPT` in `dir`, as
+/// PEM in `pem` and as PKCS #8 DER (`openssl pkcs8 -topk8`) in `der`.
+fn genpkey_pkcs8(dir: &Path, algorithm: &str, pkeyopt: &str, pem: &str, der: &str) {
+    openssl_ok(
+        dir,
+        &[
+            "genpkey",
+            "-algorithm",
+            algorithm,
+            "-pkeyopt",
+            pkeyopt,
+            "-out",
+            pem,
+        ],
+    );
+    openssl_ok(
+        dir,
+        &[
+            "pkcs8", "-topk8", "-nocrypt", "-in", pem, "-outform", "DER", "-out", der,
+        ],
+    );
+}
+
 /// An RSA key of `bits` made by openssl: `key.p8.der` (PKCS #8, `openssl pkcs8 -topk8`:
 /// OpenSSL 3.0's `pkey -outform DER` writes PKCS #1 for RSA), `key.p1.der` (PKCS #1,
 /// `openssl rsa -traditional`), `pub.pem` and `pub.der` (SubjectPublicKeyInfo).
 fn rsa_key(tag: &str, bits: u32) -> TempDir {
     let t = TempDir::new(tag);
     let opt = format!("rsa_keygen_bits:{bits}");
-    openssl_ok(
-        &t.0,
-        &[
-            "genpkey",
-            "-algorithm",
-            "RSA",
-            "-pkeyopt",
-            &opt,
-            "-out",
-            "key.pem",
-        ],
-    );
-    openssl_ok(
-        &t.0,
-        &[
-            "pkcs8",
-            "-topk8",
-            "-nocrypt",
-            "-in",
-            "key.pem",
-            "-outform",
-            "DER",
-            "-out",
-            "key.p8.der",
-        ],
-    );
+    genpkey_pkcs8(&t.0, "RSA", &opt, "key.pem", "key.p8.der");
     openssl_ok(
         &t.0,
         &[
@@ -142,26 +140,29 @@ fn rsa_key(tag: &str, bits: u32) -> TempDir {
 /// Whether `openssl dgst` accepts `sig` over `msg` as RSASSA-PSS with SHA-256 and a 32-byte
 /// salt under `pub.pem`.
 fn openssl_verifies(t: &TempDir, msg: &[u8], sig: &[u8]) -> (bool, String) {
-    std::fs::write(t.path("msg.bin"), msg).unwrap();
-    std::fs::write(t.path("sig.bin"), sig).unwrap();
-    openssl(
-        &t.0,
+    openssl_verifies_with(
+        t,
+        msg,
+        sig,
         &[
-            "dgst",
-            "-sha256",
-            "-sigopt",
             "rsa_padding_mode:pss",
-            "-sigopt",
             "rsa_pss_saltlen:32",
-            "-sigopt",
             "rsa_mgf1_md:sha256",
-            "-verify",
-            "pub.pem",
-            "-signature",
-            "sig.bin",
-            "msg.bin",
         ],
     )
+}
+
+/// Whether `openssl dgst -sha256` with the `-sigopt`s `sigopts` accepts `sig` over `msg`
+/// under `pub.pem`.
+fn openssl_verifies_with(t: &TempDir, msg: &[u8], sig: &[u8], sigopts: &[&str]) -> (bool, String) {
+    std::fs::write(t.path("msg.bin"), msg).unwrap();
+    std::fs::write(t.path("sig.bin"), sig).unwrap();
+    let mut args = vec!["dgst", "-sha256"];
+    for o in sigopts {
+        args.extend(["-sigopt", o]);
+    }
+    args.extend(["-verify", "pub.pem", "-signature", "sig.bin", "msg.bin"]);
+    openssl(&t.0, &args)
 }
 
 /// The RFC 8446 section 4.4.3 content a server signs (64 spaces, context, 0, a hash).
@@ -268,23 +269,11 @@ fn pkcs8_and_pkcs1_2048_sign_and_verify() {
         );
         // The signature is PSS with SHA-256 and a 32-byte salt: openssl with any other salt
         // length refuses it.
-        std::fs::write(t.path("msg.bin"), &msg).unwrap();
-        std::fs::write(t.path("sig.bin"), &a).unwrap();
-        let (ok, _) = openssl(
-            &t.0,
-            &[
-                "dgst",
-                "-sha256",
-                "-sigopt",
-                "rsa_padding_mode:pss",
-                "-sigopt",
-                "rsa_pss_saltlen:20",
-                "-verify",
-                "pub.pem",
-                "-signature",
-                "sig.bin",
-                "msg.bin",
-            ],
+        let (ok, _) = openssl_verifies_with(
+            &t,
+            &msg,
+            &a,
+            &["rsa_padding_mode:pss", "rsa_pss_saltlen:20"],
         );
         assert!(!ok, "{form}: openssl took a 20-byte salt");
     }
@@ -381,62 +370,24 @@ fn bad_keys_are_refused() {
         );
     }
     // An id-RSASSA-PSS key is not an rsaEncryption key.
-    openssl_ok(
+    genpkey_pkcs8(
         &t.0,
-        &[
-            "genpkey",
-            "-algorithm",
-            "RSA-PSS",
-            "-pkeyopt",
-            "rsa_keygen_bits:2048",
-            "-out",
-            "pss.der.pem",
-        ],
-    );
-    openssl_ok(
-        &t.0,
-        &[
-            "pkcs8",
-            "-topk8",
-            "-nocrypt",
-            "-in",
-            "pss.der.pem",
-            "-outform",
-            "DER",
-            "-out",
-            "pss.der",
-        ],
+        "RSA-PSS",
+        "rsa_keygen_bits:2048",
+        "pss.der.pem",
+        "pss.der",
     );
     assert_eq!(
         RsaPssSigner::from_pkcs8_der(&t.read("pss.der"), OsRng).err(),
         Some(CryptoError::BadPrivateKey)
     );
     // A P-256 key, and garbage.
-    openssl_ok(
+    genpkey_pkcs8(
         &t.0,
-        &[
-            "genpkey",
-            "-algorithm",
-            "EC",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-out",
-            "ec.der.pem",
-        ],
-    );
-    openssl_ok(
-        &t.0,
-        &[
-            "pkcs8",
-            "-topk8",
-            "-nocrypt",
-            "-in",
-            "ec.der.pem",
-            "-outform",
-            "DER",
-            "-out",
-            "ec.der",
-        ],
+        "EC",
+        "ec_paramgen_curve:P-256",
+        "ec.der.pem",
+        "ec.der",
     );
     let ec = t.read("ec.der");
     assert_eq!(

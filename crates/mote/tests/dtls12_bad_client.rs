@@ -13,18 +13,22 @@
 //! duplicates, replays, early application data; the server's retransmissions, and two
 //! engine bugs these tests found (a panic in `verify_client_hello`, a plaintext Finished).
 
+mod common;
+
+// The records, messages, length fields and outcomes of the script.
+use common::dtls_script::*;
 use mote::dtls::{verify_client_hello, HelloVerdict};
 use mote::{
     DtlsClient, DtlsClientConfig, DtlsServer, DtlsServerConfig, Error, ExternalPsk, KeyLog,
     PeerMisbehaved, Status, UnixTime,
 };
 use mote_crypto::rustcrypto::RustCrypto;
-use mote_crypto::{Aead as _, AeadAlgorithm, CryptoError, HashAlgorithm, Provider as _, Rng};
+use mote_crypto::{Aead as _, AeadAlgorithm, HashAlgorithm, Provider as _};
 use mote_wire::extensions::{Extension, ExtensionBody};
 use mote_wire::handshake::{ClientHello, ClientKeyExchange, HandshakeMessage};
 use mote_wire::{
     AlertDescription as A, CipherSuite, CompressionMethod, EcPointFormat, ExtensionType,
-    HandshakeType, List, NamedGroup, ProtocolVersion, SignatureScheme, Writer,
+    HandshakeType, List, NamedGroup, ProtocolVersion, SignatureScheme,
 };
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Mutex;
@@ -36,26 +40,6 @@ const WRONG_KEY: [u8; 16] = [0x22; 16];
 const IDENTITY: &[u8] = b"sensor-1";
 const SECRET: [u8; 32] = [7; 32];
 const PEER: &[u8] = b"192.0.2.1:5684";
-/// The simulated clock starts here (ms).
-const T0: u64 = 1_700_000_000_000;
-
-const HANDSHAKE: u8 = 22;
-const ALERT: u8 = 21;
-const CCS: u8 = 20;
-const APP: u8 = 23;
-
-/// A deterministic RNG: a byte counter.
-struct Counter(u8);
-
-impl Rng for Counter {
-    fn fill(&mut self, dest: &mut [u8]) -> Result<(), CryptoError> {
-        for b in dest {
-            *b = self.0;
-            self.0 = self.0.wrapping_add(1);
-        }
-        Ok(())
-    }
-}
 
 type S = DtlsServer<'static, 'static, RustCrypto>;
 type C = DtlsClient<'static, 'static, RustCrypto>;
@@ -112,39 +96,6 @@ fn real_client(key: &'static [u8; 16], log: Option<&'static dyn KeyLog>) -> C {
     .unwrap()
 }
 
-/// Every datagram the endpoint has to send, in order.
-macro_rules! sent_fn {
-    ($name:ident, $t:ty) => {
-        fn $name(e: &mut $t) -> Vec<Vec<u8>> {
-            let mut out = Vec::new();
-            loop {
-                let d = e.transmit().to_vec();
-                if d.is_empty() {
-                    return out;
-                }
-                out.push(d);
-                e.transmit_done();
-            }
-        }
-    };
-}
-sent_fn!(sent, S);
-sent_fn!(client_sent, C);
-
-fn feed_at(s: &mut S, d: &[u8], now: u64) -> Result<(), Error> {
-    let buf = s.recv_buf();
-    assert!(
-        buf.len() >= d.len(),
-        "datagram larger than the receive buffer"
-    );
-    buf[..d.len()].copy_from_slice(d);
-    s.recv_datagram(d.len(), UnixTime::from_millis(now), &mut Counter(0x80))
-}
-
-fn feed(s: &mut S, d: &[u8]) -> Result<(), Error> {
-    feed_at(s, d, T0 + 10)
-}
-
 fn client_feed(c: &mut C, d: &[u8], now: u64) -> Result<(), Error> {
     let buf = c.recv_buf();
     buf[..d.len()].copy_from_slice(d);
@@ -153,37 +104,9 @@ fn client_feed(c: &mut C, d: &[u8], now: u64) -> Result<(), Error> {
 
 // ----------------------------------------------------------------------------- the wire
 
-/// One record as read back from a datagram.
-#[derive(Debug, Clone, PartialEq)]
-struct Rec {
-    ct: u8,
-    epoch: u16,
-    seq: u64,
-    body: Vec<u8>,
-    /// The whole record, header included.
-    raw: Vec<u8>,
-}
-
-/// The records of a datagram (all must be whole).
-fn records(mut d: &[u8]) -> Vec<Rec> {
-    let mut out = Vec::new();
-    while !d.is_empty() {
-        assert!(d.len() >= 13, "a cut record header");
-        // DTLS 1.2, or DTLS 1.0 in a HelloVerifyRequest (RFC 6347 4.2.1).
-        assert!(matches!(d[1..3], [0xfe, 0xfd | 0xff]), "record version");
-        let len = usize::from(u16::from_be_bytes([d[11], d[12]]));
-        let mut seq = [0u8; 8];
-        seq[2..].copy_from_slice(&d[5..11]);
-        out.push(Rec {
-            ct: d[0],
-            epoch: u16::from_be_bytes([d[3], d[4]]),
-            seq: u64::from_be_bytes(seq),
-            body: d[13..13 + len].to_vec(),
-            raw: d[..13 + len].to_vec(),
-        });
-        d = &d[13 + len..];
-    }
-    out
+/// The records of a datagram the server wrote (all must be whole).
+fn records(d: &[u8]) -> Vec<Rec> {
+    records_of(&SERVER, d)
 }
 
 fn all_records(out: &[Vec<u8>]) -> Vec<Rec> {
@@ -193,80 +116,6 @@ fn all_records(out: &[Vec<u8>]) -> Vec<Rec> {
 /// The (type, message_seq) of a plaintext handshake record's first fragment.
 fn hs_of(r: &Rec) -> (u8, u16) {
     (r.body[0], u16::from_be_bytes([r.body[4], r.body[5]]))
-}
-
-/// A DTLSPlaintext record.
-fn record(ct: u8, epoch: u16, seq: u64, payload: &[u8]) -> Vec<u8> {
-    let mut r = vec![ct, 0xfe, 0xfd];
-    r.extend_from_slice(&epoch.to_be_bytes());
-    r.extend_from_slice(&seq.to_be_bytes()[2..]);
-    r.extend_from_slice(&(payload.len() as u16).to_be_bytes());
-    r.extend_from_slice(payload);
-    r
-}
-
-/// A whole handshake message with its DTLS header.
-fn message(t: HandshakeType, seq: u16, body: &[u8]) -> Vec<u8> {
-    let mut m = vec![t.0];
-    m.extend_from_slice(&(body.len() as u32).to_be_bytes()[1..]);
-    m.extend_from_slice(&seq.to_be_bytes());
-    m.extend_from_slice(&[0, 0, 0]);
-    m.extend_from_slice(&(body.len() as u32).to_be_bytes()[1..]);
-    m.extend_from_slice(body);
-    m
-}
-
-fn body_of(m: HandshakeMessage<'_>) -> Vec<u8> {
-    let mut out = vec![0u8; 1024];
-    let mut w = Writer::new(&mut out);
-    m.emit_body(&mut w).unwrap();
-    let n = w.len();
-    out.truncate(n);
-    out
-}
-
-fn get(d: &[u8], at: usize, w: usize) -> u64 {
-    d[at..at + w]
-        .iter()
-        .fold(0u64, |v, &b| (v << 8) | u64::from(b))
-}
-
-fn put(d: &mut [u8], at: usize, w: usize, v: u64) {
-    for i in 0..w {
-        d[at + i] = (v >> (8 * (w - 1 - i))) as u8;
-    }
-}
-
-/// A length field of a datagram: its name, offset and width in bytes.
-type Field = (&'static str, usize, usize);
-
-/// `d` with the field changed by `delta` (wrapping within its width).
-fn nudged(d: &[u8], (_, at, w): Field, delta: i64) -> Vec<u8> {
-    let mut d = d.to_vec();
-    let m = (1i64 << (8 * w)) - 1;
-    let v = (get(&d, at, w) as i64 + delta) & m;
-    put(&mut d, at, w, v as u64);
-    d
-}
-
-/// The record and handshake header fields of a one-message datagram.
-const HEADERS: [Field; 5] = [
-    ("record length", 11, 2),
-    ("handshake length", 14, 3),
-    ("message_seq", 17, 2),
-    ("fragment_offset", 19, 3),
-    ("fragment_length", 22, 3),
-];
-/// The body of the message starts at 13 + 12.
-const B: usize = 25;
-
-/// The datagram `d` with its handshake body cut to `k` bytes, every length kept consistent.
-fn body_cut(d: &[u8], k: usize) -> Vec<u8> {
-    let mut d = d[..B + k].to_vec();
-    put(&mut d, 11, 2, (12 + k) as u64);
-    put(&mut d, 14, 3, k as u64);
-    put(&mut d, 22, 3, k as u64);
-    d
 }
 
 // ----------------------------------------------------------------------------- the hello
@@ -311,18 +160,7 @@ impl Ch {
                 body: ExtensionBody::SignatureSchemeList(List::Items(&schemes)),
             },
         ];
-        if self.ems {
-            exts.push(Extension {
-                typ: ExtensionType::EXTENDED_MASTER_SECRET,
-                body: ExtensionBody::Empty,
-            });
-        }
-        if let Some(r) = self.reneg {
-            exts.push(Extension {
-                typ: ExtensionType::RENEGOTIATION_INFO,
-                body: ExtensionBody::RenegotiationInfo(r),
-            });
-        }
+        exts.extend(ems_and_reneg(self.ems, self.reneg));
         body_of(HandshakeMessage::ClientHello(ClientHello {
             legacy_version: self.version,
             random: [0xc1; 32],
@@ -393,61 +231,20 @@ fn check_verdict(d: &[u8], want: Option<HelloVerdict>, what: &str) {
 
 // ----------------------------------------------------------------------------- outcomes
 
-/// What the server did with one datagram.
-#[derive(Debug, Clone, PartialEq)]
-enum Outcome {
-    /// Still handshaking, nothing sent: dropped, or waiting for more of a message.
-    Quiet,
-    /// Still handshaking (or connected) and it sent `n` datagrams.
-    Sent(usize),
-    /// Failed with this fatal alert on the wire (the error's own alert too).
-    Fatal(A),
-    /// Something else: status, error, datagrams.
-    Other(Status, Option<Error>, usize),
-}
-
-/// The single fatal alert in `out`, if that is all it is: an epoch-0 plaintext record.
-fn alert_of(out: &[Vec<u8>]) -> Option<A> {
-    let [d] = out else { return None };
-    let recs = records(d);
-    let [r] = &recs[..] else { return None };
-    (r.ct == ALERT && r.epoch == 0 && r.body.len() == 2 && r.body[0] == 2).then(|| A(r.body[1]))
-}
-
 fn outcome_at(s: &mut S, d: &[u8], now: u64) -> Outcome {
     let r = feed_at(s, d, now);
-    let out = sent(s);
-    match s.status() {
-        Status::Handshaking | Status::Connected => {
-            assert!(r.is_ok(), "{r:?} while still going");
-            assert_eq!(s.error(), None);
-            if out.is_empty() {
-                Outcome::Quiet
-            } else {
-                Outcome::Sent(out.len())
-            }
+    outcome_of(&SERVER, s, r, |s| {
+        // Nothing after the alert, whatever arrives or the clock does. (A failed
+        // server may offer no receive buffer at all: the rest of the datagram it failed
+        // on is never read.)
+        let h = hello();
+        if s.recv_buf().len() >= h.len() {
+            feed(s, &h).unwrap();
         }
-        Status::Failed => {
-            let e = s.error().expect("a failed server says why");
-            assert_eq!(r, Err(e), "recv_datagram returns the error");
-            assert_eq!(s.next_timeout(), None, "a failed server stops its timer");
-            // Nothing after the alert, whatever arrives or the clock does. (A failed
-            // server may offer no receive buffer at all: the rest of the datagram it failed
-            // on is never read.)
-            let h = hello();
-            if s.recv_buf().len() >= h.len() {
-                feed(s, &h).unwrap();
-            }
-            s.handle_timeout(UnixTime::from_millis(T0 + 200_000))
-                .unwrap();
-            assert!(sent(s).is_empty(), "a failed server sent more");
-            match alert_of(&out) {
-                Some(a) if e.alert() == Some(a) => Outcome::Fatal(a),
-                _ => Outcome::Other(Status::Failed, Some(e), out.len()),
-            }
-        }
-        st => Outcome::Other(st, s.error(), out.len()),
-    }
+        s.handle_timeout(UnixTime::from_millis(T0 + 200_000))
+            .unwrap();
+        assert!(sent(s).is_empty(), "a failed server sent more");
+    })
 }
 
 fn outcome(s: &mut S, d: &[u8]) -> Outcome {
@@ -932,14 +729,14 @@ type Exchange = (C, S, Vec<Rec>, ([u8; 32], [u8; 32]));
 /// As [`real_exchange`], with a key log on the client; also the client and server randoms.
 fn real_exchange_with(key: &'static [u8; 16], log: Option<&'static dyn KeyLog>) -> Exchange {
     let mut c = real_client(key, log);
-    let first = client_sent(&mut c);
+    let first = sent(&mut c);
     assert_eq!(first.len(), 1);
     let mut hvr = [0u8; 128];
     let HelloVerdict::Verify(n) = verdict_into(&first[0], &mut hvr) else {
         panic!("no HelloVerifyRequest")
     };
     client_feed(&mut c, &hvr[..n], T0 + 5).unwrap();
-    let second = client_sent(&mut c);
+    let second = sent(&mut c);
     assert_eq!(second.len(), 1);
     assert_eq!(verdict(&second[0]), Ok(HelloVerdict::Accept));
     let mut s = server();
@@ -949,7 +746,7 @@ fn real_exchange_with(key: &'static [u8; 16], log: Option<&'static dyn KeyLog>) 
     for d in &flight {
         client_feed(&mut c, d, T0 + 20).unwrap();
     }
-    let recs = all_records(&client_sent(&mut c));
+    let recs = all_records(&sent(&mut c));
     let kinds: Vec<(u8, u16)> = recs.iter().map(|r| (r.ct, r.epoch)).collect();
     assert_eq!(kinds, [(HANDSHAKE, 0), (CCS, 0), (HANDSHAKE, 1)]);
     let random = |r: &Rec| -> [u8; 32] { r.body[12 + 2..12 + 34].try_into().unwrap() };
@@ -1315,7 +1112,7 @@ fn the_client_finished_again_brings_the_servers_last_flight_again() {
         .next_timeout()
         .expect("the client waits for the server's Finished");
     c.handle_timeout(UnixTime::from_millis(due)).unwrap();
-    let again = all_records(&client_sent(&mut c));
+    let again = all_records(&sent(&mut c));
     let seqs: Vec<(u16, u64)> = again.iter().map(|r| (r.epoch, r.seq)).collect();
     assert_eq!(seqs, [(0, 4), (0, 5), (1, 1)], "new record numbers");
     let out = {
@@ -1351,7 +1148,7 @@ fn each_client_retransmission_brings_the_servers_last_flight_again() {
             .next_timeout()
             .expect("the client waits for the server's Finished");
         c.handle_timeout(UnixTime::from_millis(due)).unwrap();
-        let again = client_sent(&mut c);
+        let again = sent(&mut c);
         assert_eq!(
             outcome_at(&mut s, &dgram(&all_records(&again)), due + 1),
             Outcome::Sent(1),

@@ -9,17 +9,19 @@
 //! epochs; duplicates and replays; fragments reordered, overlapping or out of bounds; the
 //! retransmission timer on a simulated clock.
 
+mod common;
+
+// The records, messages, length fields and outcomes of the script.
+use common::dtls_script::*;
 use mote::{
     DtlsClient, DtlsClientConfig, Error, ExternalPsk, PeerMisbehaved, RetransmitConfig, Status,
     UnixTime,
 };
 use mote_crypto::rustcrypto::RustCrypto;
-use mote_crypto::{CryptoError, HashAlgorithm, Rng};
-use mote_wire::extensions::{Extension, ExtensionBody};
+use mote_crypto::HashAlgorithm;
 use mote_wire::handshake::{HandshakeMessage, HelloVerifyRequest, ServerHello, ServerHelloDone};
 use mote_wire::{
-    AlertDescription as A, CipherSuite, CompressionMethod, ExtensionType, HandshakeType, List,
-    ProtocolVersion, Writer,
+    AlertDescription as A, CipherSuite, CompressionMethod, HandshakeType, List, ProtocolVersion,
 };
 
 const PSK_CCM_8: CipherSuite = CipherSuite(0xc0a8);
@@ -27,26 +29,6 @@ const PSK_GCM: CipherSuite = CipherSuite(0x00a8);
 const SUITES: [CipherSuite; 1] = [PSK_CCM_8];
 const KEY: [u8; 16] = [0x11; 16];
 const COOKIE: &[u8] = b"cookie-0123456789";
-/// The simulated clock starts here (ms).
-const T0: u64 = 1_700_000_000_000;
-
-const HANDSHAKE: u8 = 22;
-const ALERT: u8 = 21;
-const CCS: u8 = 20;
-
-/// A deterministic RNG: a byte counter.
-struct Counter(u8);
-
-impl Rng for Counter {
-    fn fill(&mut self, dest: &mut [u8]) -> Result<(), CryptoError> {
-        for b in dest {
-            *b = self.0;
-            self.0 = self.0.wrapping_add(1);
-        }
-        Ok(())
-    }
-}
-
 type C = DtlsClient<'static, 'static, RustCrypto>;
 
 fn config() -> DtlsClientConfig<'static> {
@@ -81,62 +63,11 @@ fn client() -> C {
     client_with(config())
 }
 
-/// Every datagram the client has to send, in order.
-fn sent(c: &mut C) -> Vec<Vec<u8>> {
-    let mut out = Vec::new();
-    loop {
-        let d = c.transmit().to_vec();
-        if d.is_empty() {
-            return out;
-        }
-        out.push(d);
-        c.transmit_done();
-    }
-}
-
-fn feed_at(c: &mut C, d: &[u8], now: u64) -> Result<(), Error> {
-    let buf = c.recv_buf();
-    assert!(
-        buf.len() >= d.len(),
-        "datagram larger than the receive buffer"
-    );
-    buf[..d.len()].copy_from_slice(d);
-    c.recv_datagram(d.len(), UnixTime::from_millis(now), &mut Counter(0x80))
-}
-
-fn feed(c: &mut C, d: &[u8]) -> Result<(), Error> {
-    feed_at(c, d, T0 + 10)
-}
-
 // ----------------------------------------------------------------------------- the wire
 
-/// One record as read back from a datagram.
-#[derive(Debug, Clone, PartialEq)]
-struct Rec {
-    ct: u8,
-    epoch: u16,
-    seq: u64,
-    body: Vec<u8>,
-}
-
-/// The records of a datagram (all must be whole).
-fn records(mut d: &[u8]) -> Vec<Rec> {
-    let mut out = Vec::new();
-    while !d.is_empty() {
-        assert!(d.len() >= 13, "a cut record header");
-        assert_eq!(&d[1..3], &[0xfe, 0xfd], "record version");
-        let len = usize::from(u16::from_be_bytes([d[11], d[12]]));
-        let mut seq = [0u8; 8];
-        seq[2..].copy_from_slice(&d[5..11]);
-        out.push(Rec {
-            ct: d[0],
-            epoch: u16::from_be_bytes([d[3], d[4]]),
-            seq: u64::from_be_bytes(seq),
-            body: d[13..13 + len].to_vec(),
-        });
-        d = &d[13 + len..];
-    }
-    out
+/// The records of a datagram the client wrote (all must be whole).
+fn records(d: &[u8]) -> Vec<Rec> {
+    records_of(&CLIENT, d)
 }
 
 /// The (type, message_seq, fragment_offset, fragment_length, body) of a handshake record's
@@ -151,41 +82,6 @@ fn hs_of(r: &Rec) -> (u8, u16, u32, u32, Vec<u8>) {
         u24(&b[9..12]),
         b[12..].to_vec(),
     )
-}
-
-/// A DTLSPlaintext record.
-fn record(ct: u8, epoch: u16, seq: u64, payload: &[u8]) -> Vec<u8> {
-    let mut r = vec![ct, 0xfe, 0xfd];
-    r.extend_from_slice(&epoch.to_be_bytes());
-    r.extend_from_slice(&seq.to_be_bytes()[2..]);
-    r.extend_from_slice(&(payload.len() as u16).to_be_bytes());
-    r.extend_from_slice(payload);
-    r
-}
-
-/// A handshake fragment: its 12-byte header, then `part`.
-fn fragment(t: HandshakeType, seq: u16, total: usize, offset: usize, part: &[u8]) -> Vec<u8> {
-    let mut m = vec![t.0];
-    m.extend_from_slice(&(total as u32).to_be_bytes()[1..]);
-    m.extend_from_slice(&seq.to_be_bytes());
-    m.extend_from_slice(&(offset as u32).to_be_bytes()[1..]);
-    m.extend_from_slice(&(part.len() as u32).to_be_bytes()[1..]);
-    m.extend_from_slice(part);
-    m
-}
-
-/// A whole handshake message with its DTLS header.
-fn message(t: HandshakeType, seq: u16, body: &[u8]) -> Vec<u8> {
-    fragment(t, seq, body.len(), 0, body)
-}
-
-fn body_of(m: HandshakeMessage<'_>) -> Vec<u8> {
-    let mut out = vec![0u8; 1024];
-    let mut w = Writer::new(&mut out);
-    m.emit_body(&mut w).unwrap();
-    let n = w.len();
-    out.truncate(n);
-    out
 }
 
 fn hvr_body(cookie: &[u8]) -> Vec<u8> {
@@ -221,19 +117,7 @@ impl Sh {
     }
 
     fn body(&self) -> Vec<u8> {
-        let mut exts = Vec::new();
-        if self.ems {
-            exts.push(Extension {
-                typ: ExtensionType::EXTENDED_MASTER_SECRET,
-                body: ExtensionBody::Empty,
-            });
-        }
-        if let Some(r) = self.reneg {
-            exts.push(Extension {
-                typ: ExtensionType::RENEGOTIATION_INFO,
-                body: ExtensionBody::RenegotiationInfo(r),
-            });
-        }
+        let exts = ems_and_reneg(self.ems, self.reneg);
         body_of(HandshakeMessage::ServerHello(ServerHello {
             legacy_version: self.version,
             random: self.random,
@@ -285,52 +169,9 @@ fn shd_dgram() -> Vec<u8> {
 
 // ----------------------------------------------------------------------------- outcomes
 
-/// What the client did with one datagram.
-#[derive(Debug, Clone, PartialEq)]
-enum Outcome {
-    /// Still handshaking, nothing sent: the datagram was dropped, or the client waits for
-    /// more of a message.
-    Quiet,
-    /// Still handshaking and it sent `n` datagrams (its next flight, or a retransmission).
-    Sent(usize),
-    /// Failed with this fatal alert on the wire (the error's own alert too).
-    Fatal(A),
-    /// Something else: status, error, datagrams.
-    Other(Status, Option<Error>, usize),
-}
-
-/// The single fatal alert in `out`, if that is all it is: an epoch-0 plaintext record.
-fn alert_of(out: &[Vec<u8>]) -> Option<A> {
-    let [d] = out else { return None };
-    let recs = records(d);
-    let [r] = &recs[..] else { return None };
-    (r.ct == ALERT && r.epoch == 0 && r.body.len() == 2 && r.body[0] == 2).then(|| A(r.body[1]))
-}
-
 fn outcome(c: &mut C, d: &[u8]) -> Outcome {
     let r = feed(c, d);
-    let out = sent(c);
-    match c.status() {
-        Status::Handshaking => {
-            assert!(r.is_ok(), "{r:?} while still handshaking");
-            assert_eq!(c.error(), None);
-            if out.is_empty() {
-                Outcome::Quiet
-            } else {
-                Outcome::Sent(out.len())
-            }
-        }
-        Status::Failed => {
-            let e = c.error().expect("a failed client says why");
-            assert_eq!(r, Err(e), "recv_datagram returns the error");
-            assert_eq!(c.next_timeout(), None, "a failed client stops its timer");
-            match alert_of(&out) {
-                Some(a) if e.alert() == Some(a) => Outcome::Fatal(a),
-                _ => Outcome::Other(Status::Failed, Some(e), out.len()),
-            }
-        }
-        s => Outcome::Other(s, c.error(), out.len()),
-    }
+    outcome_of(&CLIENT, c, r, |_| {})
 }
 
 /// A client that has had the HelloVerifyRequest (its second ClientHello sent).
@@ -445,50 +286,6 @@ fn server_hello_and_done_in_one_datagram_and_no_hello_verify() {
 }
 
 // ----------------------------------------------------------------------------- lengths
-
-/// A length field of one of the three datagrams: its name, offset and width in bytes.
-type Field = (&'static str, usize, usize);
-
-/// The record and handshake header fields, common to the three datagrams.
-const HEADERS: [Field; 5] = [
-    ("record length", 11, 2),
-    ("handshake length", 14, 3),
-    ("message_seq", 17, 2),
-    ("fragment_offset", 19, 3),
-    ("fragment_length", 22, 3),
-];
-/// The body of each message starts at 13 + 12.
-const B: usize = 25;
-
-fn get(d: &[u8], at: usize, w: usize) -> u64 {
-    d[at..at + w]
-        .iter()
-        .fold(0u64, |v, &b| (v << 8) | u64::from(b))
-}
-
-fn put(d: &mut [u8], at: usize, w: usize, v: u64) {
-    for i in 0..w {
-        d[at + i] = (v >> (8 * (w - 1 - i))) as u8;
-    }
-}
-
-/// `d` with the field changed by `delta` (wrapping within its width).
-fn nudged(d: &[u8], (_, at, w): Field, delta: i64) -> Vec<u8> {
-    let mut d = d.to_vec();
-    let m = (1i64 << (8 * w)) - 1;
-    let v = (get(&d, at, w) as i64 + delta) & m;
-    put(&mut d, at, w, v as u64);
-    d
-}
-
-/// The datagram `d` with its handshake body cut to `k` bytes, every length kept consistent.
-fn body_cut(d: &[u8], k: usize) -> Vec<u8> {
-    let mut d = d[..B + k].to_vec();
-    put(&mut d, 11, 2, (12 + k) as u64);
-    put(&mut d, 14, 3, k as u64);
-    put(&mut d, 22, 3, k as u64);
-    d
-}
 
 fn fresh() -> C {
     let mut c = client();
@@ -1202,7 +999,7 @@ fn a_failed_client_sends_nothing_after_its_alert() {
     assert!(feed(&mut c, &d).is_err());
     let out = sent(&mut c);
     assert_eq!(out.len(), 1, "only the alert");
-    assert_eq!(alert_of(&out), Some(A::HANDSHAKE_FAILURE));
+    assert_eq!(alert_of(&CLIENT, &out), Some(A::HANDSHAKE_FAILURE));
 }
 
 /// Found by the `dtls_client_engine` fuzz target: a close_notify during the handshake ends

@@ -13,77 +13,27 @@
 
 mod common;
 
-use common::{free_port, require_tool, Peer, Pki};
-use mote::{DtlsClient, DtlsClientConfig, ExternalPsk, Status, UnixTime};
-use mote_crypto::rustcrypto::RustCrypto;
-use mote_crypto::HashAlgorithm;
-use mote_std::{DtlsSocket, OsRng};
+use common::dtls_peers::{
+    chain_client_config, connect_client, psk_bytes, psk_client_config, ClientBuffers, PSK_HEX,
+    PSK_ID,
+};
+use common::{free_port, Peer, Pki};
+use mote::{DtlsClientConfig, Status};
 use mote_wire::{CipherSuite, SignatureScheme};
-use std::net::UdpSocket;
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const INNER: &str = "MOTE_GNUTLS_DTLS_NETNS";
-const PSK_ID: &str = "sensor-1";
-const PSK_HEX: &str = "00112233445566778899aabbccddeeff";
 const NAME: &str = "sensor.example";
 
-/// Runs `body` in a fresh network namespace: outside it, re-executes this test there and
-/// checks that it passed; inside, runs it.
+/// Runs `body` in a fresh network namespace (common/netns.rs) under this file's [`INNER`].
 fn in_netns(test: &str, body: impl FnOnce()) {
-    if std::env::var_os(INNER).is_some() {
-        body();
-        return;
-    }
-    for (tool, package) in [
-        ("gnutls-serv", "gnutls-bin"),
-        ("openssl", "openssl"),
-        ("unshare", "util-linux"),
-        ("ip", "iproute2"),
-        ("stdbuf", "coreutils"),
-    ] {
-        require_tool(tool, package);
-    }
-    let exe = std::env::current_exe().unwrap();
-    let mut inner = Peer::spawn(
-        Command::new("unshare")
-            .args(["-n", "-p", "-f", "--kill-child", "sh", "-c"])
-            .arg(r#"ip link set lo up || { echo "ip link set lo up failed"; exit 97; }; exec "$0" "$@""#)
-            .arg(&exe)
-            .args(["--exact", test, "--include-ignored", "--nocapture"])
-            .args(["--test-threads", "1"])
-            .env(INNER, "1"),
-    );
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let status = loop {
-        if let Some(s) = inner.child.try_wait().unwrap() {
-            break s;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{test} did not finish in 60 s in the namespace:\n{}",
-            inner.output()
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    // Let the output threads drain.
-    inner.wait_for("test result:", 2);
-    let out = inner.output();
-    assert_ne!(
-        status.code(),
-        Some(97),
-        "the namespace did not come up (unshare needs root):\n{out}"
-    );
-    assert!(
-        status.success() && out.contains("1 passed"),
-        "{test} failed in the namespace ({status}):\n{out}"
-    );
-}
-
-fn psk_bytes() -> Vec<u8> {
-    (0..PSK_HEX.len() / 2)
-        .map(|i| u8::from_str_radix(&PSK_HEX[2 * i..2 * i + 2], 16).unwrap())
-        .collect()
+    common::netns::in_netns(
+        INNER,
+        &[("gnutls-serv", "gnutls-bin"), ("stdbuf", "coreutils")],
+        test,
+        body,
+    )
 }
 
 /// `gnutls-serv --udp --echo` on a free port with `priority` and `args`; waits until it
@@ -108,13 +58,8 @@ fn gnutls_serv(priority: &str, args: &[String]) -> (Peer, u16) {
 /// Handshake, a line that gnutls-serv prints and echoes, close_notify (which gnutls-serv
 /// reports as EOF); what was negotiated.
 fn converse(cfg: &DtlsClientConfig<'_>, server: &Peer, port: u16) -> mote::DtlsNegotiated {
-    let (mut rx, mut tx) = (vec![0u8; 8192], vec![0u8; 4096]);
-    let now = UnixTime::from_secs(mote_std::unix_time());
-    let c = DtlsClient::new(RustCrypto, cfg, &mut OsRng, now, &mut rx, 4096, &mut tx).unwrap();
-    let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
-    sock.connect(("127.0.0.1", port)).unwrap();
-    let mut s = DtlsSocket::connect(c, sock)
-        .unwrap_or_else(|e| panic!("handshake failed: {e}\ngnutls-serv: {}", server.output()));
+    let mut bufs = ClientBuffers::new();
+    let mut s = connect_client(cfg, &mut bufs, port, server, "gnutls-serv");
     let neg = s.client().negotiated();
     let line = b"[{\"n\":\"temperature\",\"v\":21.5}]\n";
     s.send(line).unwrap();
@@ -154,7 +99,13 @@ fn converse(cfg: &DtlsClientConfig<'_>, server: &Peer, port: u16) -> mote::DtlsN
 #[test]
 fn psk_with_aes_128_ccm_8() {
     in_netns("psk_with_aes_128_ccm_8", || {
-        let dir = std::env::temp_dir().join(format!("mote-gnutls-dtls-{}", std::process::id()));
+        // Named by PID and a unique suffix: the PID alone is the same for every run inside
+        // the namespace.
+        let dir = std::env::temp_dir().join(format!(
+            "mote-gnutls-dtls-{}-{}",
+            std::process::id(),
+            common::netns::unique_suffix()
+        ));
         std::fs::create_dir_all(&dir).unwrap();
         let passwd = dir.join("psk.passwd");
         std::fs::write(&passwd, format!("{PSK_ID}:{PSK_HEX}\n")).unwrap();
@@ -163,14 +114,8 @@ fn psk_with_aes_128_ccm_8() {
             &["--pskpasswd".into(), passwd.to_string_lossy().into_owned()],
         );
         let key = psk_bytes();
-        let mut cfg = DtlsClientConfig::new();
         let suites = [CipherSuite(0xc0a8)];
-        cfg.cipher_suites = &suites;
-        cfg.psk = Some(ExternalPsk {
-            identity: PSK_ID.as_bytes(),
-            key: &key,
-            hash: HashAlgorithm::Sha256,
-        });
+        let cfg = psk_client_config(&suites, &key);
         let n = converse(&cfg, &server, port);
         let _ = std::fs::remove_dir_all(&dir);
         assert_eq!(n.suite, Some(CipherSuite(0xc0a8)));
@@ -179,7 +124,9 @@ fn psk_with_aes_128_ccm_8() {
 }
 
 fn ecdsa_case(cipher: &str, suite: CipherSuite) {
-    let pki = Pki::new(&format!("gnutls-dtls-{cipher}"), "ec", NAME);
+    // Pki's directory is named by the PID, the same for every run inside the namespace.
+    let unique = common::netns::unique_suffix();
+    let pki = Pki::new(&format!("gnutls-dtls-{cipher}-{unique}"), "ec", NAME);
     let (server, port) = gnutls_serv(
         &format!("NORMAL:-VERS-ALL:+VERS-DTLS1.2:-KX-ALL:+ECDHE-ECDSA:-CIPHER-ALL:+{cipher}"),
         &[
@@ -190,14 +137,8 @@ fn ecdsa_case(cipher: &str, suite: CipherSuite) {
         ],
     );
     let anchors = [mote_x509::TrustAnchor::from_cert(&pki.ca_der).unwrap()];
-    let mut cfg = DtlsClientConfig::new();
     let suites = [suite];
-    cfg.cipher_suites = &suites;
-    cfg.server_name = Some(NAME);
-    cfg.server_auth = Some(mote_x509::ServerAuth::Chain {
-        anchors: &anchors,
-        name: mote_x509::ServerName::parse(NAME),
-    });
+    let cfg = chain_client_config(&suites, &anchors, NAME);
     let n = converse(&cfg, &server, port);
     assert_eq!(n.suite, Some(suite));
     assert!(!n.psk);

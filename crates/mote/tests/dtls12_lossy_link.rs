@@ -788,6 +788,46 @@ fn pki(ca: bool) -> Pki {
     }
 }
 
+/// The PSK pair of the tests: the client offers TLS_PSK_WITH_AES_128_CCM_8 alone with
+/// `psks[0]`, the server (its default suites) knows `psks`; both at `mtu` if given.
+fn psk_configs<'a>(
+    psks: &'a [ExternalPsk<'a>],
+    mtu: Option<u16>,
+) -> (DtlsClientConfig<'a>, DtlsServerConfig<'a>) {
+    let mut c = DtlsClientConfig::new();
+    c.cipher_suites = &[PSK_CCM_8];
+    c.psk = Some(psks[0]);
+    let mut s = DtlsServerConfig::new();
+    s.psks = psks;
+    if let Some(mtu) = mtu {
+        c.mtu = mtu;
+        s.mtu = mtu;
+    }
+    (c, s)
+}
+
+/// The certificate pair at MTU 256: both take TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8 alone; the
+/// server sends `chain` and signs with `signer`, the client checks it against `anchors`
+/// and the name sensor.example.
+fn ecdsa_configs_256<'a>(
+    chain: &'a [&'a [u8]],
+    signer: &'a EcdsaP256Signer,
+    anchors: &'a [mote_x509::TrustAnchor<'a>],
+) -> (DtlsClientConfig<'a>, DtlsServerConfig<'a>) {
+    let mut c = DtlsClientConfig::new();
+    c.cipher_suites = &[ECDHE_ECDSA_CCM_8];
+    c.mtu = 256;
+    c.server_auth = Some(mote_x509::ServerAuth::Chain {
+        anchors,
+        name: mote_x509::ServerName::parse("sensor.example"),
+    });
+    let mut s = DtlsServerConfig::new();
+    s.cipher_suites = &[ECDHE_ECDSA_CCM_8];
+    s.mtu = 256;
+    s.identity = Some(ServerIdentity { chain, signer });
+    (c, s)
+}
+
 fn env<T: std::str::FromStr>(name: &str, default: T) -> T {
     std::env::var(name)
         .ok()
@@ -1040,14 +1080,7 @@ fn handshake_and_readings_under_30_percent_loss_reordering_duplication_mtu_256()
 #[test]
 fn duplicated_datagrams_are_read_once() {
     let psks = psks();
-    let suites = [PSK_CCM_8];
-    let mut c = DtlsClientConfig::new();
-    c.cipher_suites = &suites;
-    c.psk = Some(psks[0]);
-    c.mtu = 256;
-    let mut s = DtlsServerConfig::new();
-    s.psks = &psks;
-    s.mtu = 256;
+    let (c, s) = psk_configs(&psks, Some(256));
     for seed in 0..10 {
         let mut link = LinkConfig::perfect(256);
         link.duplicate = 1.0;
@@ -1108,12 +1141,7 @@ fn duplicated_datagrams_are_read_once() {
 #[test]
 fn replayed_record_is_dropped() {
     let psks = psks();
-    let suites = [PSK_CCM_8];
-    let mut c = DtlsClientConfig::new();
-    c.cipher_suites = &suites;
-    c.psk = Some(psks[0]);
-    let mut s = DtlsServerConfig::new();
-    s.psks = &psks;
+    let (c, s) = psk_configs(&psks, None);
     let mut bufs = Bufs::new();
     let mut sim = Sim::new(&c, &s, &mut bufs, LinkConfig::perfect(1500), 1);
     if let Err(stop) = sim.handshake(10_000) {
@@ -1197,21 +1225,7 @@ fn mtu_256_fragments_the_certificate_flight() {
     let chain_len: usize = chain.iter().map(|c| c.len()).sum();
     assert!(chain_len >= 550, "chain of {chain_len} bytes");
     let anchors = [mote_x509::TrustAnchor::from_cert(&pki.anchor).unwrap()];
-    let suites = [ECDHE_ECDSA_CCM_8];
-    let mut c = DtlsClientConfig::new();
-    c.cipher_suites = &suites;
-    c.mtu = 256;
-    c.server_auth = Some(mote_x509::ServerAuth::Chain {
-        anchors: &anchors,
-        name: mote_x509::ServerName::parse("sensor.example"),
-    });
-    let mut s = DtlsServerConfig::new();
-    s.cipher_suites = &suites;
-    s.mtu = 256;
-    s.identity = Some(ServerIdentity {
-        chain: &chain,
-        signer: &pki.signer,
-    });
+    let (c, s) = ecdsa_configs_256(&chain, &pki.signer, &anchors);
     let mut bufs = Bufs::new();
     let mut sim = Sim::new(&c, &s, &mut bufs, LinkConfig::perfect(256), 7);
     if let Err(stop) = sim.handshake(10_000) {
@@ -1252,14 +1266,7 @@ fn mtu_256_fragments_the_certificate_flight() {
 #[test]
 fn total_loss_ends_in_handshake_timeout() {
     let psks = psks();
-    let suites = [PSK_CCM_8];
-    let mut c = DtlsClientConfig::new();
-    c.cipher_suites = &suites;
-    c.psk = Some(psks[0]);
-    c.mtu = 256;
-    let mut s = DtlsServerConfig::new();
-    s.psks = &psks;
-    s.mtu = 256;
+    let (c, s) = psk_configs(&psks, Some(256));
     let cfg = RetransmitConfig::new();
     assert_eq!(cfg.initial_ms, 1_000);
     assert_eq!(cfg.max_ms, 60_000);
@@ -1432,21 +1439,7 @@ fn lost_fragment() -> LostFragment {
     let pki = pki(false);
     let chain: Vec<&[u8]> = pki.chain.iter().map(Vec::as_slice).collect();
     let anchors = [mote_x509::TrustAnchor::from_cert(&pki.anchor).unwrap()];
-    let suites = [ECDHE_ECDSA_CCM_8];
-    let mut c = DtlsClientConfig::new();
-    c.cipher_suites = &suites;
-    c.mtu = 256;
-    c.server_auth = Some(mote_x509::ServerAuth::Chain {
-        anchors: &anchors,
-        name: mote_x509::ServerName::parse("sensor.example"),
-    });
-    let mut s = DtlsServerConfig::new();
-    s.cipher_suites = &suites;
-    s.mtu = 256;
-    s.identity = Some(ServerIdentity {
-        chain: &chain,
-        signer: &pki.signer,
-    });
+    let (c, s) = ecdsa_configs_256(&chain, &pki.signer, &anchors);
     let mut link = LinkConfig::perfect(256);
     link.drop_if = Some(later_certificate_fragment);
     let mut bufs = Bufs::new();

@@ -16,76 +16,25 @@
 
 mod common;
 
-use common::{free_port, Peer, Pki};
-use mote::{DtlsClient, DtlsClientConfig, ExternalPsk, Status, UnixTime};
-use mote_crypto::rustcrypto::RustCrypto;
-use mote_crypto::HashAlgorithm;
-use mote_std::{DtlsSocket, OsRng};
+use common::dtls_peers::{
+    chain_client_config, connect_client, psk_bytes, psk_client_config, python_line_each_way,
+    python_server, ClientBuffers, PSK_HEX, PSK_ID,
+};
+use common::{Peer, Pki};
+use mote::{DtlsClientConfig, Status};
 use mote_wire::{CipherSuite, SignatureScheme};
-use std::net::UdpSocket;
-use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::time::Duration;
 
-const PSK_ID: &str = "sensor-1";
-const PSK_HEX: &str = "00112233445566778899aabbccddeeff";
 const NAME: &str = "sensor.example";
 
-/// The Python with python-mbedtls installed; a failure naming what to install if there is
-/// none.
-fn peers_python() -> PathBuf {
-    let p = std::env::var_os("MOTE_PEERS_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/peers-venv/bin/python")
-        });
-    assert!(
-        p.is_file(),
-        "no Python for the DTLS peers at {}: run ./scripts/test, which makes the venv \
-         target/peers-venv with the PyPI packages DTLSSocket and python-mbedtls (Debian \
-         package python3-venv), or set MOTE_PEERS_PYTHON to a Python that has them",
-        p.display()
-    );
-    p
-}
-
-fn psk_bytes() -> Vec<u8> {
-    (0..PSK_HEX.len() / 2)
-        .map(|i| u8::from_str_radix(&PSK_HEX[2 * i..2 * i + 2], 16).unwrap())
-        .collect()
-}
-
 /// tests/peers/mbedtls_server.py on a free port with `args`; waits until it listens.
-fn mbedtls_server(args: &[String]) -> (Peer, u16) {
-    let python = peers_python();
-    // A free TCP port is very likely a free UDP port too.
-    let port = free_port();
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/peers/mbedtls_server.py");
-    let p = Peer::spawn(
-        Command::new(&python)
-            .arg("-u")
-            .arg(&script)
-            .args(["--port", &port.to_string()])
-            .args(args),
-    );
-    assert!(
-        p.wait_for("listening", 10),
-        "mbedtls_server.py did not start (the venv needs the PyPI package python-mbedtls; \
-         ./scripts/test installs it): {}",
-        p.output()
-    );
-    (p, port)
+fn mbedtls_server(args: &[&str]) -> (Peer, u16) {
+    python_server("mbedtls_server.py", args, "python-mbedtls")
 }
 
 /// Handshake, a line each way, close_notify; what was negotiated.
 fn converse(cfg: &DtlsClientConfig<'_>, server: &Peer, port: u16) -> mote::DtlsNegotiated {
-    let (mut rx, mut tx) = (vec![0u8; 8192], vec![0u8; 4096]);
-    let now = UnixTime::from_secs(mote_std::unix_time());
-    let c = DtlsClient::new(RustCrypto, cfg, &mut OsRng, now, &mut rx, 4096, &mut tx).unwrap();
-    let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
-    sock.connect(("127.0.0.1", port)).unwrap();
-    let mut s = DtlsSocket::connect(c, sock)
-        .unwrap_or_else(|e| panic!("handshake failed: {e}\nmbedtls: {}", server.output()));
+    let mut bufs = ClientBuffers::new();
+    let mut s = connect_client(cfg, &mut bufs, port, server, "mbedtls");
     let n = s.client().negotiated();
     assert!(n.hello_verify, "the server sends HelloVerifyRequest");
     assert!(
@@ -93,25 +42,7 @@ fn converse(cfg: &DtlsClientConfig<'_>, server: &Peer, port: u16) -> mote::DtlsN
         "mbedtls did not report the handshake: {}",
         server.output()
     );
-
-    let line = b"[{\"n\":\"temperature\",\"v\":21.5}]\n";
-    s.send(line).unwrap();
-    assert!(
-        server.wait_for("received: [{\"n\":\"temperature\",\"v\":21.5}]", 5),
-        "mbedtls did not print the line: {}",
-        server.output()
-    );
-    let mut buf = [0u8; 512];
-    let got = s
-        .recv(&mut buf, Duration::from_secs(10))
-        .unwrap_or_else(|e| panic!("recv: {e}\nmbedtls: {}", server.output()))
-        .unwrap_or_else(|| panic!("no answer\nmbedtls: {}", server.output()));
-    assert_eq!(
-        &buf[..got],
-        [&b"ack "[..], line].concat(),
-        "mbedtls' answer"
-    );
-
+    python_line_each_way(&mut s, server, "mbedtls");
     s.close().unwrap();
     assert!(
         server.wait_for("closed", 5),
@@ -133,22 +64,16 @@ fn psk_case(mbedtls_cipher: &str, suite: CipherSuite) {
 
 fn psk_case_cid(mbedtls_cipher: &str, suite: CipherSuite, cid: Option<&[u8]>) {
     let (server, port) = mbedtls_server(&[
-        "--psk-identity".into(),
-        PSK_ID.into(),
-        "--psk-hex".into(),
-        PSK_HEX.into(),
-        "--cipher".into(),
-        mbedtls_cipher.into(),
+        "--psk-identity",
+        PSK_ID,
+        "--psk-hex",
+        PSK_HEX,
+        "--cipher",
+        mbedtls_cipher,
     ]);
     let key = psk_bytes();
-    let mut cfg = DtlsClientConfig::new();
     let suites = [suite];
-    cfg.cipher_suites = &suites;
-    cfg.psk = Some(ExternalPsk {
-        identity: PSK_ID.as_bytes(),
-        key: &key,
-        hash: HashAlgorithm::Sha256,
-    });
+    let mut cfg = psk_client_config(&suites, &key);
     cfg.connection_id = cid;
     let n = converse(&cfg, &server, port);
     assert_eq!(n.suite, Some(suite));
@@ -183,22 +108,16 @@ fn connection_id_offered_but_not_agreed() {
 fn ecdsa_case(mbedtls_cipher: &str, suite: CipherSuite) {
     let pki = Pki::new(&format!("mbedtls-dtls-{mbedtls_cipher}"), "ec", NAME);
     let (server, port) = mbedtls_server(&[
-        "--cert".into(),
-        pki.path("server.pem"),
-        "--key".into(),
-        pki.path("server.key"),
-        "--cipher".into(),
-        mbedtls_cipher.into(),
+        "--cert",
+        &pki.path("server.pem"),
+        "--key",
+        &pki.path("server.key"),
+        "--cipher",
+        mbedtls_cipher,
     ]);
     let anchors = [mote_x509::TrustAnchor::from_cert(&pki.ca_der).unwrap()];
-    let mut cfg = DtlsClientConfig::new();
     let suites = [suite];
-    cfg.cipher_suites = &suites;
-    cfg.server_name = Some(NAME);
-    cfg.server_auth = Some(mote_x509::ServerAuth::Chain {
-        anchors: &anchors,
-        name: mote_x509::ServerName::parse(NAME),
-    });
+    let cfg = chain_client_config(&suites, &anchors, NAME);
     let n = converse(&cfg, &server, port);
     assert_eq!(n.suite, Some(suite));
     assert!(!n.psk);

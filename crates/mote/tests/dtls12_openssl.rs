@@ -3,24 +3,18 @@
 
 mod common;
 
+use common::dtls_peers::{
+    chain_client_config, connect_client, ecdsa_signer, psk_bytes, psk_client_config, ClientBuffers,
+    PSK_HEX, PSK_ID,
+};
 use common::{free_port, require_tool, Peer, Pki};
-use mote::{DtlsClient, DtlsClientConfig, ExternalPsk, Status, UnixTime};
+use mote::{DtlsClientConfig, ExternalPsk, Status, UnixTime};
 use mote_crypto::rustcrypto::RustCrypto;
 use mote_crypto::HashAlgorithm;
-use mote_std::{DtlsSocket, OsRng};
 use mote_wire::CipherSuite;
 use std::net::UdpSocket;
 use std::process::Command;
 use std::time::Duration;
-
-const PSK_ID: &str = "sensor-1";
-const PSK_HEX: &str = "00112233445566778899aabbccddeeff";
-
-fn psk_bytes() -> Vec<u8> {
-    (0..PSK_HEX.len() / 2)
-        .map(|i| u8::from_str_radix(&PSK_HEX[2 * i..2 * i + 2], 16).unwrap())
-        .collect()
-}
 
 /// `openssl s_server -dtls1_2` on a free UDP port with `args`; waits until it listens.
 fn dtls_server(args: &[&str]) -> (Peer, u16) {
@@ -45,19 +39,10 @@ fn dtls_server(args: &[&str]) -> (Peer, u16) {
     (p, port)
 }
 
-fn socket(port: u16) -> UdpSocket {
-    let s = UdpSocket::bind("127.0.0.1:0").unwrap();
-    s.connect(("127.0.0.1", port)).unwrap();
-    s
-}
-
 /// Handshake, a line each way, close_notify; what was negotiated.
 fn converse(cfg: &DtlsClientConfig<'_>, server: &mut Peer, port: u16) -> mote::DtlsNegotiated {
-    let (mut rx, mut tx) = (vec![0u8; 8192], vec![0u8; 4096]);
-    let now = UnixTime::from_secs(mote_std::unix_time());
-    let c = DtlsClient::new(RustCrypto, cfg, &mut OsRng, now, &mut rx, 4096, &mut tx).unwrap();
-    let mut s = DtlsSocket::connect(c, socket(port))
-        .unwrap_or_else(|e| panic!("handshake failed: {e}\nserver: {}", server.output()));
+    let mut bufs = ClientBuffers::new();
+    let mut s = connect_client(cfg, &mut bufs, port, server, "server");
     let neg = s.client().negotiated();
     s.send(b"reading 21.5\n").unwrap();
     assert!(server.wait_for("reading 21.5", 10), "{}", server.output());
@@ -84,14 +69,8 @@ fn psk_case(openssl_cipher: &str, suite: CipherSuite) {
         openssl_cipher,
     ]);
     let key = psk_bytes();
-    let mut cfg = DtlsClientConfig::new();
     let suites = [suite];
-    cfg.cipher_suites = &suites;
-    cfg.psk = Some(ExternalPsk {
-        identity: PSK_ID.as_bytes(),
-        key: &key,
-        hash: HashAlgorithm::Sha256,
-    });
+    let cfg = psk_client_config(&suites, &key);
     let n = converse(&cfg, &mut server, port);
     assert_eq!(n.suite, Some(suite));
     assert!(n.psk);
@@ -124,14 +103,8 @@ fn ecdsa_case(openssl_cipher: &str, suite: CipherSuite) {
         openssl_cipher,
     ]);
     let anchors = [mote_x509::TrustAnchor::from_cert(&pki.ca_der).unwrap()];
-    let mut cfg = DtlsClientConfig::new();
     let suites = [suite];
-    cfg.cipher_suites = &suites;
-    cfg.server_name = Some("sensor.example");
-    cfg.server_auth = Some(mote_x509::ServerAuth::Chain {
-        anchors: &anchors,
-        name: mote_x509::ServerName::parse("sensor.example"),
-    });
+    let cfg = chain_client_config(&suites, &anchors, "sensor.example");
     let n = converse(&cfg, &mut server, port);
     assert_eq!(n.suite, Some(suite));
     assert_eq!(
@@ -221,16 +194,7 @@ fn server_psk_ccm_8_with_openssl_client() {
 fn server_ecdhe_ecdsa_with_openssl_client() {
     let pki = Pki::new("dtls-server-ecdsa", "ec", "sensor.example");
     let chain = mote_std::load_certificates(std::path::Path::new(&pki.path("server.pem"))).unwrap();
-    let key =
-        match mote_std::load_private_key(std::path::Path::new(&pki.path("server.key"))).unwrap() {
-            mote_std::PrivateKey::Pkcs8(d) => {
-                mote_crypto::rustcrypto::EcdsaP256Signer::from_pkcs8_der(&d).unwrap()
-            }
-            mote_std::PrivateKey::Sec1(d) => {
-                mote_crypto::rustcrypto::EcdsaP256Signer::from_sec1_der(&d).unwrap()
-            }
-            other => panic!("{other:?}"),
-        };
+    let key = ecdsa_signer(&pki.path("server.key"));
     let refs: Vec<&[u8]> = chain.iter().map(|c| c.as_slice()).collect();
     for (cipher, suite) in [
         ("ECDHE-ECDSA-AES128-CCM8", 0xc0ae),

@@ -22,61 +22,18 @@ use common::dtls_peers::{Credentials, MoteDtlsServer, Served, LINE, PSK_HEX, PSK
 use common::{require_tool, Peer, Pki};
 use mote_wire::CipherSuite;
 use std::process::Command;
-use std::time::{Duration, Instant};
 
 const INNER: &str = "MOTE_GNUTLS_DTLS_SERVER_NETNS";
 const NAME: &str = "sensor.example";
 
-/// Runs `body` in a fresh network namespace: outside it, re-executes this test there and
-/// checks that it passed; inside, runs it.
+/// Runs `body` in a fresh network namespace (common/netns.rs) under this file's [`INNER`].
 fn in_netns(test: &str, body: impl FnOnce()) {
-    if std::env::var_os(INNER).is_some() {
-        body();
-        return;
-    }
-    for (tool, package) in [
-        ("gnutls-cli", "gnutls-bin"),
-        ("openssl", "openssl"),
-        ("unshare", "util-linux"),
-        ("ip", "iproute2"),
-        ("stdbuf", "coreutils"),
-    ] {
-        require_tool(tool, package);
-    }
-    let exe = std::env::current_exe().unwrap();
-    let mut inner = Peer::spawn(
-        Command::new("unshare")
-            .args(["-n", "-p", "-f", "--kill-child", "sh", "-c"])
-            .arg(r#"ip link set lo up || { echo "ip link set lo up failed"; exit 97; }; exec "$0" "$@""#)
-            .arg(&exe)
-            .args(["--exact", test, "--include-ignored", "--nocapture"])
-            .args(["--test-threads", "1"])
-            .env(INNER, "1"),
-    );
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let status = loop {
-        if let Some(s) = inner.child.try_wait().unwrap() {
-            break s;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{test} did not finish in 60 s in the namespace:\n{}",
-            inner.output()
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    // Let the output threads drain.
-    inner.wait_for("test result:", 2);
-    let out = inner.output();
-    assert_ne!(
-        status.code(),
-        Some(97),
-        "the namespace did not come up (unshare needs root):\n{out}"
-    );
-    assert!(
-        status.success() && out.contains("1 passed"),
-        "{test} failed in the namespace ({status}):\n{out}"
-    );
+    common::netns::in_netns(
+        INNER,
+        &[("gnutls-cli", "gnutls-bin"), ("stdbuf", "coreutils")],
+        test,
+        body,
+    )
 }
 
 /// `gnutls-cli --udp` with `priority` and `args` against mote's server started with
@@ -141,13 +98,9 @@ fn psk_with_aes_128_ccm_8() {
 
 fn ecdsa_case(cipher: &str, suite: CipherSuite) {
     require_tool("gnutls-cli", "gnutls-bin");
-    // Inside the PID namespace every run has the same small PID, which names Pki's
-    // directory: the clock tells concurrent runs of this binary apart.
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .subsec_nanos();
-    let pki = Pki::new(&format!("gnutls-cli-dtls-{cipher}-{nanos}"), "ec", NAME);
+    // Pki's directory is named by the PID, the same for every run inside the namespace.
+    let unique = common::netns::unique_suffix();
+    let pki = Pki::new(&format!("gnutls-cli-dtls-{cipher}-{unique}"), "ec", NAME);
     let s = converse(
         Credentials::Ecdsa {
             chain_pem: pki.path("server.pem"),

@@ -13,84 +13,30 @@
 
 mod common;
 
-use common::{free_port, Peer};
-use mote::{DtlsClient, DtlsClientConfig, ExternalPsk, Status, UnixTime};
-use mote_crypto::rustcrypto::RustCrypto;
-use mote_crypto::HashAlgorithm;
-use mote_std::{DtlsSocket, OsRng};
+use common::dtls_peers::{
+    connect_client, psk_bytes, psk_client_config, python_line_each_way, python_server,
+    ClientBuffers, PSK_HEX, PSK_ID,
+};
+use common::Peer;
+use mote::Status;
 use mote_wire::CipherSuite;
-use std::net::UdpSocket;
-use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::time::Duration;
-
-const PSK_ID: &str = "sensor-1";
-const PSK_HEX: &str = "00112233445566778899aabbccddeeff";
-
-/// The Python with DTLSSocket installed; a failure naming what to install if there is none.
-fn peers_python() -> PathBuf {
-    let p = std::env::var_os("MOTE_PEERS_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/peers-venv/bin/python")
-        });
-    assert!(
-        p.is_file(),
-        "no Python for the DTLS peers at {}: run ./scripts/test, which makes the venv \
-         target/peers-venv with the PyPI packages DTLSSocket and python-mbedtls (building \
-         DTLSSocket needs the Debian packages python3-venv, python3-dev, autoconf, automake, \
-         libtool and build-essential), or set MOTE_PEERS_PYTHON to a Python that has them",
-        p.display()
-    );
-    p
-}
-
-fn psk_bytes() -> Vec<u8> {
-    (0..PSK_HEX.len() / 2)
-        .map(|i| u8::from_str_radix(&PSK_HEX[2 * i..2 * i + 2], 16).unwrap())
-        .collect()
-}
 
 /// tests/peers/tinydtls_server.py on a free port; waits until it listens.
 fn tinydtls_server() -> (Peer, u16) {
-    let python = peers_python();
-    // A free TCP port is very likely a free UDP port too.
-    let port = free_port();
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/peers/tinydtls_server.py");
-    let p = Peer::spawn(
-        Command::new(&python)
-            .arg("-u")
-            .arg(&script)
-            .args(["--port", &port.to_string()])
-            .args(["--psk-identity", PSK_ID, "--psk-hex", PSK_HEX]),
-    );
-    assert!(
-        p.wait_for("listening", 10),
-        "tinydtls_server.py did not start (the venv needs the PyPI package DTLSSocket; \
-         ./scripts/test installs it): {}",
-        p.output()
-    );
-    (p, port)
+    python_server(
+        "tinydtls_server.py",
+        &["--psk-identity", PSK_ID, "--psk-hex", PSK_HEX],
+        "DTLSSocket",
+    )
 }
 
 fn psk_case(suite: CipherSuite) {
     let (server, port) = tinydtls_server();
     let key = psk_bytes();
-    let mut cfg = DtlsClientConfig::new();
     let suites = [suite];
-    cfg.cipher_suites = &suites;
-    cfg.psk = Some(ExternalPsk {
-        identity: PSK_ID.as_bytes(),
-        key: &key,
-        hash: HashAlgorithm::Sha256,
-    });
-    let (mut rx, mut tx) = (vec![0u8; 8192], vec![0u8; 4096]);
-    let now = UnixTime::from_secs(mote_std::unix_time());
-    let c = DtlsClient::new(RustCrypto, &cfg, &mut OsRng, now, &mut rx, 4096, &mut tx).unwrap();
-    let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
-    sock.connect(("127.0.0.1", port)).unwrap();
-    let mut s = DtlsSocket::connect(c, sock)
-        .unwrap_or_else(|e| panic!("handshake failed: {e}\ntinydtls: {}", server.output()));
+    let cfg = psk_client_config(&suites, &key);
+    let mut bufs = ClientBuffers::new();
+    let mut s = connect_client(&cfg, &mut bufs, port, &server, "tinydtls");
     let n = s.client().negotiated();
     assert_eq!(n.suite, Some(suite));
     assert!(n.psk);
@@ -100,25 +46,7 @@ fn psk_case(suite: CipherSuite) {
         "tinydtls did not report the handshake: {}",
         server.output()
     );
-
-    let line = b"[{\"n\":\"temperature\",\"v\":21.5}]\n";
-    s.send(line).unwrap();
-    assert!(
-        server.wait_for("received: [{\"n\":\"temperature\",\"v\":21.5}]", 5),
-        "tinydtls did not print the line: {}",
-        server.output()
-    );
-    let mut buf = [0u8; 512];
-    let got = s
-        .recv(&mut buf, Duration::from_secs(10))
-        .unwrap_or_else(|e| panic!("recv: {e}\ntinydtls: {}", server.output()))
-        .unwrap_or_else(|| panic!("no answer\ntinydtls: {}", server.output()));
-    assert_eq!(
-        &buf[..got],
-        [&b"ack "[..], line].concat(),
-        "tinydtls' answer"
-    );
-
+    python_line_each_way(&mut s, &server, "tinydtls");
     s.close().unwrap();
     assert!(
         server.wait_for("alert 1 0", 5),

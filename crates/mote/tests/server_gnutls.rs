@@ -13,14 +13,13 @@
 
 mod common;
 
-use common::{require_tool, serve_echo, tls_records, Echoed, OsRng, Peer, Pki, Recording};
-use mote::{ExternalPsk, Negotiated, Server, ServerConfig, ServerIdentity, UnixTime};
-use mote_crypto::rustcrypto::{EcdsaP256Signer, RustCrypto};
+use common::tls_serve::{identity_config, serve_echo_one, EchoServed};
+use common::{Peer, Pki};
+use mote::{ExternalPsk, ServerConfig};
 use mote_crypto::HashAlgorithm;
 use mote_wire::{NamedGroup, SignatureScheme};
 use std::net::TcpListener;
 use std::process::Command;
-use std::time::{Duration, Instant};
 
 const INNER: &str = "MOTE_GNUTLS_NETNS";
 const NAME: &str = "collector.example";
@@ -28,93 +27,16 @@ const PSK_HEX: &str = "0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1
 const PSK_ID: &str = "sensor-0001";
 const TLS13: &str = "NORMAL:-VERS-ALL:+VERS-TLS1.3";
 
-/// Runs `body` in a fresh network namespace: outside it, re-executes this test there and
-/// checks that it passed; inside, runs it.
+/// Runs `body` in a fresh network namespace (common/netns.rs) under this file's [`INNER`].
 fn in_netns(test: &str, body: impl FnOnce()) {
-    if std::env::var_os(INNER).is_some() {
-        body();
-        return;
-    }
-    for (tool, package) in [
-        ("gnutls-cli", "gnutls-bin"),
-        ("openssl", "openssl"),
-        ("unshare", "util-linux"),
-        ("ip", "iproute2"),
-    ] {
-        require_tool(tool, package);
-    }
-    let exe = std::env::current_exe().unwrap();
-    let mut inner = Peer::spawn(
-        Command::new("unshare")
-            .args(["-n", "-p", "-f", "--kill-child", "sh", "-c"])
-            .arg(r#"ip link set lo up || { echo "ip link set lo up failed"; exit 97; }; exec "$0" "$@""#)
-            .arg(&exe)
-            .args(["--exact", test, "--include-ignored", "--nocapture"])
-            .args(["--test-threads", "1"])
-            .env(INNER, "1"),
-    );
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let status = loop {
-        if let Some(s) = inner.child.try_wait().unwrap() {
-            break s;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{test} did not finish in 60 s in the namespace:\n{}",
-            inner.output()
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    // Let the output threads drain.
-    inner.wait_for("test result:", 2);
-    let out = inner.output();
-    assert_ne!(
-        status.code(),
-        Some(97),
-        "the namespace did not come up (unshare needs root):\n{out}"
-    );
-    assert!(
-        status.success() && out.contains("1 passed"),
-        "{test} failed in the namespace ({status}):\n{out}"
-    );
+    common::netns::in_netns(INNER, &[("gnutls-cli", "gnutls-bin")], test, body)
 }
 
 /// What the server saw of one connection.
-struct Served {
-    echo: Echoed,
-    neg: Negotiated,
-    psk_identity: Option<String>,
-    /// Every record the server wrote: (content type, length on the wire).
-    written: Vec<(u8, usize)>,
-}
+type Served = EchoServed;
 
 fn serve_one(listener: &TcpListener, cfg: &ServerConfig<'_>) -> Result<Served, String> {
-    listener.set_nonblocking(true).unwrap();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let sock = loop {
-        match listener.accept() {
-            Ok((s, _)) => break s,
-            Err(_) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(10)),
-            Err(e) => return Err(format!("gnutls-cli did not connect: {e}")),
-        }
-    };
-    sock.set_nonblocking(false).unwrap();
-    sock.set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
-    let mut sock = Recording::new(sock);
-    let (mut rx, mut tx) = (vec![0u8; 18 * 1024], vec![0u8; 18 * 1024]);
-    let now = UnixTime::from_secs(mote_std::unix_time());
-    let mut s = Server::new(RustCrypto, cfg, &mut OsRng, now, &mut rx, &mut tx)
-        .map_err(|e| e.to_string())?;
-    let echo = serve_echo(&mut s, &mut sock)?;
-    Ok(Served {
-        echo,
-        neg: *s.negotiated(),
-        psk_identity: s
-            .client_psk_identity()
-            .map(|i| String::from_utf8_lossy(i).into_owned()),
-        written: tls_records(&sock.written),
-    })
+    serve_echo_one(listener, cfg, "gnutls-cli did not connect")
 }
 
 /// Runs gnutls-cli with `args` against one mote connection with `cfg`, sending `lines` then
@@ -151,32 +73,15 @@ fn readings(what: &str) -> Vec<String> {
     ]
 }
 
-fn der(pki: &Pki, args: &[&str], out: &str) -> Vec<u8> {
-    let o = Command::new("openssl")
-        .args(args)
-        .args(["-outform", "DER", "-out", out])
-        .current_dir(&pki.dir)
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    std::fs::read(pki.dir.join(out)).unwrap()
-}
-
 /// A certificate handshake (ECDSA P-256, chain checked by gnutls-cli against the CA and the
 /// name) with gnutls-cli `extra` arguments; returns gnutls-cli and what the server saw.
 fn certificate_case(tag: &str, extra: &[&str], lines: &[String]) -> (Peer, Served, Pki) {
     // PIDs repeat across namespaces (this process is 1 in its own): the tag alone names
     // the directory.
     let pki = Pki::new(tag, "ec", NAME);
-    let leaf = der(&pki, &["x509", "-in", "server.pem"], "server.der");
-    let key = der(&pki, &["pkey", "-in", "server.key"], "server.key.der");
-    let signer = EcdsaP256Signer::from_der(&key).unwrap();
+    let (leaf, signer) = pki.ecdsa_leaf_and_signer();
     let chain = [leaf.as_slice()];
-    let mut cfg = ServerConfig::new();
-    cfg.identity = Some(ServerIdentity {
-        chain: &chain,
-        signer: &signer,
-    });
+    let cfg = identity_config(&chain, &signer);
     let ca = pki.path("ca.pem");
     let mut args = vec![
         "--x509cafile",

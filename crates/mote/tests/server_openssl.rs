@@ -7,14 +7,13 @@
 
 mod common;
 
-use common::{OsRng, Peer, Pki};
-use mote::{ExternalPsk, Server, ServerConfig, ServerIdentity, Status, UnixTime};
-use mote_crypto::rustcrypto::{EcdsaP256Signer, RustCrypto};
+use common::tls_serve::{identity_config, serve_line};
+use common::{Peer, Pki};
+use mote::{ExternalPsk, ServerConfig, ServerIdentity};
+use mote_crypto::rustcrypto::RustCrypto;
 use mote_crypto::HashAlgorithm;
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::process::Command;
-use std::time::Duration;
 
 const PSK_HEX: &str = "0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f20";
 const NAME: &str = "collector.example";
@@ -23,76 +22,6 @@ fn psk() -> Vec<u8> {
     (0..PSK_HEX.len() / 2)
         .map(|i| u8::from_str_radix(&PSK_HEX[2 * i..2 * i + 2], 16).unwrap())
         .collect()
-}
-
-/// Sends what the server has queued.
-fn flush(s: &mut Server<'_, '_, RustCrypto>, sock: &mut TcpStream) -> Result<(), String> {
-    while !s.transmit().is_empty() {
-        let n = sock.write(s.transmit()).map_err(|e| e.to_string())?;
-        s.transmit_done(n);
-    }
-    Ok(())
-}
-
-/// Reads once from the socket into the server; false at end of stream.
-fn feed(s: &mut Server<'_, '_, RustCrypto>, sock: &mut TcpStream) -> Result<bool, String> {
-    let buf = s.recv_buf();
-    if buf.is_empty() {
-        return Err("receive buffer full".into());
-    }
-    let n = sock.read(buf).map_err(|e| e.to_string())?;
-    if n == 0 {
-        return Ok(false);
-    }
-    let r = s.recv_done(n, &mut OsRng);
-    flush(s, sock)?;
-    r.map_err(|e| format!("server failed: {e}"))?;
-    Ok(true)
-}
-
-/// Accepts one connection, completes the handshake, reads a line, answers it, and closes.
-/// Returns the line received.
-fn serve_one(
-    listener: &TcpListener,
-    cfg: &ServerConfig<'_>,
-) -> Result<(String, mote::Negotiated), String> {
-    let (mut sock, _) = listener.accept().map_err(|e| e.to_string())?;
-    sock.set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
-    let (mut rx, mut tx) = (vec![0u8; 18 * 1024], vec![0u8; 8192]);
-    let mut s = Server::new(
-        RustCrypto,
-        cfg,
-        &mut OsRng,
-        UnixTime::from_secs(mote_std::unix_time()),
-        &mut rx,
-        &mut tx,
-    )
-    .map_err(|e| e.to_string())?;
-    let mut line = Vec::new();
-    while !line.ends_with(b"\n") {
-        if !feed(&mut s, &mut sock)? {
-            return Err("client closed before sending a line".into());
-        }
-        let mut buf = [0u8; 512];
-        while s.has_app_data() {
-            let n = s.read(&mut buf);
-            line.extend_from_slice(&buf[..n]);
-        }
-    }
-    let line = String::from_utf8_lossy(&line).into_owned();
-    let answer = format!("ack {}", line);
-    s.write(answer.as_bytes()).map_err(|e| e.to_string())?;
-    s.close();
-    flush(&mut s, &mut sock)?;
-    // s_client answers close_notify with its own (or just goes away).
-    while s.status() == Status::Connected {
-        match feed(&mut s, &mut sock) {
-            Ok(true) => {}
-            _ => break,
-        }
-    }
-    Ok((line, *s.negotiated()))
 }
 
 fn s_client(port: u16, args: &[&str]) -> Peer {
@@ -110,7 +39,7 @@ fn run(cfg: &ServerConfig<'_>, args: &[&str], what: &str) -> (Peer, mote::Negoti
     let mut client = s_client(port, args);
     let reading = format!("[{{\"n\":\"temperature\",\"v\":21.4,\"case\":\"{what}\"}}]");
     client.stdin(&format!("{reading}\n"));
-    let (got, neg) = serve_one(&listener, cfg)
+    let (got, neg) = serve_line(&listener, cfg)
         .unwrap_or_else(|e| panic!("{what}: {e}\ns_client said:\n{}", client.output()));
     assert_eq!(got.trim(), reading, "{what}");
     assert!(
@@ -119,17 +48,6 @@ fn run(cfg: &ServerConfig<'_>, args: &[&str], what: &str) -> (Peer, mote::Negoti
         client.output()
     );
     (client, neg)
-}
-
-fn der(pki: &Pki, args: &[&str], out: &str) -> Vec<u8> {
-    let o = Command::new("openssl")
-        .args(args)
-        .args(["-outform", "DER", "-out", out])
-        .current_dir(&pki.dir)
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    std::fs::read(pki.dir.join(out)).unwrap()
 }
 
 #[test]
@@ -167,15 +85,9 @@ fn certificate_case(
     cookie_key: Option<mote::TicketKey>,
 ) {
     let pki = Pki::new(tag, "ec", NAME);
-    let leaf = der(&pki, &["x509", "-in", "server.pem"], "server.der");
-    let key = der(&pki, &["pkey", "-in", "server.key"], "server.key.der");
-    let signer = EcdsaP256Signer::from_der(&key).unwrap();
+    let (leaf, signer) = pki.ecdsa_leaf_and_signer();
     let chain = [leaf.as_slice()];
-    let mut cfg = ServerConfig::new();
-    cfg.identity = Some(ServerIdentity {
-        chain: &chain,
-        signer: &signer,
-    });
+    let mut cfg = identity_config(&chain, &signer);
     if let Some(g) = groups {
         cfg.groups = g;
     }
@@ -240,9 +152,7 @@ fn client_certificate_with_s_client() {
         KeyUsagePurpose,
     };
     let pki = Pki::new("mote-server-client-auth", "ec", NAME);
-    let leaf = der(&pki, &["x509", "-in", "server.pem"], "server.der");
-    let key = der(&pki, &["pkey", "-in", "server.key"], "server.key.der");
-    let signer = EcdsaP256Signer::from_der(&key).unwrap();
+    let (leaf, signer) = pki.ecdsa_leaf_and_signer();
     // The device CA and certificate.
     let year = 1970 + (mote_std::unix_time() / 31_556_952) as i32;
     let ca_key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
@@ -302,9 +212,7 @@ fn client_certificate_with_s_client() {
 #[test]
 fn resumption_with_s_client_sess_out_sess_in() {
     let pki = Pki::new("mote-server-resume", "ec", NAME);
-    let leaf = der(&pki, &["x509", "-in", "server.pem"], "server.der");
-    let key = der(&pki, &["pkey", "-in", "server.key"], "server.key.der");
-    let signer = EcdsaP256Signer::from_der(&key).unwrap();
+    let (leaf, signer) = pki.ecdsa_leaf_and_signer();
     let chain = [leaf.as_slice()];
     let keys = [mote::TicketKey {
         id: *b"tk01",

@@ -12,9 +12,10 @@
 
 mod common;
 
+use common::tls_serve::identity_config;
 use common::{require_tool, serve_echo, Echoed, OsRng, Peer, Pki, Recording};
-use mote::{ExternalPsk, KeyLog, Negotiated, Server, ServerConfig, ServerIdentity, UnixTime};
-use mote_crypto::rustcrypto::{EcdsaP256Signer, RustCrypto};
+use mote::{ExternalPsk, KeyLog, Negotiated, Server, ServerConfig, UnixTime};
+use mote_crypto::rustcrypto::RustCrypto;
 use mote_crypto::{HashAlgorithm, SuiteInfo};
 use mote_wire::CipherSuite;
 use std::collections::BTreeMap;
@@ -330,25 +331,9 @@ fn psk_with_each_tls13_suite() {
 #[test]
 fn key_log_of_a_certificate_handshake() {
     let pki = Pki::new("openssl-keylog", "ec", NAME);
-    let der = |args: &[&str], out: &str| {
-        let o = Command::new("openssl")
-            .args(args)
-            .args(["-outform", "DER", "-out", out])
-            .current_dir(&pki.dir)
-            .output()
-            .unwrap();
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-        std::fs::read(pki.dir.join(out)).unwrap()
-    };
-    let leaf = der(&["x509", "-in", "server.pem"], "server.der");
-    let key = der(&["pkey", "-in", "server.key"], "server.key.der");
-    let signer = EcdsaP256Signer::from_der(&key).unwrap();
+    let (leaf, signer) = pki.ecdsa_leaf_and_signer();
     let chain = [leaf.as_slice()];
-    let mut cfg = ServerConfig::new();
-    cfg.identity = Some(ServerIdentity {
-        chain: &chain,
-        signer: &signer,
-    });
+    let mut cfg = identity_config(&chain, &signer);
     // A SHA-384 suite first, so that the secrets are 48 bytes.
     cfg.cipher_suites = &[
         CipherSuite::TLS_AES_256_GCM_SHA384,

@@ -6,16 +6,15 @@
 
 mod common;
 
+use common::tls_serve::{identity_config, serve_line};
 use common::{pump, OsRng, Peer, Pki};
-use mote::{Client, ClientConfig, Server, ServerConfig, ServerIdentity, Status, UnixTime};
+use mote::{Client, ClientConfig, Status, UnixTime};
 use mote_crypto::rustcrypto::{RsaPssSigner, RustCrypto};
 use mote_crypto::Signer;
 use mote_wire::SignatureScheme;
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::path::Path;
 use std::process::Command;
-use std::time::Duration;
 
 const NAME: &str = "collector.example";
 
@@ -33,86 +32,12 @@ fn identity(pki: &Pki) -> (Vec<u8>, RsaPssSigner<mote_std::OsRng>) {
     (chain.into_iter().next().unwrap(), signer)
 }
 
-fn flush(s: &mut Server<'_, '_, RustCrypto>, sock: &mut TcpStream) -> Result<(), String> {
-    while !s.transmit().is_empty() {
-        let n = sock.write(s.transmit()).map_err(|e| e.to_string())?;
-        s.transmit_done(n);
-    }
-    Ok(())
-}
-
-/// Reads once from the socket into the server; false at end of stream.
-fn feed(s: &mut Server<'_, '_, RustCrypto>, sock: &mut TcpStream) -> Result<bool, String> {
-    let buf = s.recv_buf();
-    if buf.is_empty() {
-        return Err("receive buffer full".into());
-    }
-    let n = sock.read(buf).map_err(|e| e.to_string())?;
-    if n == 0 {
-        return Ok(false);
-    }
-    let r = s.recv_done(n, &mut OsRng);
-    flush(s, sock)?;
-    r.map_err(|e| format!("server failed: {e}"))?;
-    Ok(true)
-}
-
-/// Accepts one connection, completes the handshake, reads a line, answers `ack <line>` and
-/// closes. Returns the line and what was negotiated.
-fn serve_one(
-    listener: &TcpListener,
-    cfg: &ServerConfig<'_>,
-) -> Result<(String, mote::Negotiated), String> {
-    let (mut sock, _) = listener.accept().map_err(|e| e.to_string())?;
-    sock.set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
-    let (mut rx, mut tx) = (vec![0u8; 18 * 1024], vec![0u8; 8192]);
-    let mut s = Server::new(
-        RustCrypto,
-        cfg,
-        &mut OsRng,
-        UnixTime::from_secs(mote_std::unix_time()),
-        &mut rx,
-        &mut tx,
-    )
-    .map_err(|e| e.to_string())?;
-    let mut line = Vec::new();
-    while !line.ends_with(b"\n") {
-        if !feed(&mut s, &mut sock)? {
-            return Err("client closed before sending a line".into());
-        }
-        let mut buf = [0u8; 512];
-        while s.has_app_data() {
-            let n = s.read(&mut buf);
-            line.extend_from_slice(&buf[..n]);
-        }
-    }
-    let line = String::from_utf8_lossy(&line).trim_end().to_string();
-    let answer = format!("ack {line}\n");
-    s.write(answer.as_bytes()).map_err(|e| e.to_string())?;
-    s.close();
-    flush(&mut s, &mut sock)?;
-    while s.status() == Status::Connected {
-        match feed(&mut s, &mut sock) {
-            Ok(true) => {}
-            _ => break,
-        }
-    }
-    Ok((line, *s.negotiated()))
-}
-
-fn server_config<'a>(chain: &'a [&'a [u8]], signer: &'a dyn Signer) -> ServerConfig<'a> {
-    let mut cfg = ServerConfig::new();
-    cfg.identity = Some(ServerIdentity { chain, signer });
-    cfg
-}
-
 #[test]
 fn rsa_pss_certificate_with_s_client() {
     let pki = Pki::new("mote-server-rsa", "rsa", NAME);
     let (leaf, signer) = identity(&pki);
     let chain = [leaf.as_slice()];
-    let cfg = server_config(&chain, &signer);
+    let cfg = identity_config(&chain, &signer);
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let ca = pki.path("ca.pem");
@@ -124,7 +49,7 @@ fn rsa_pss_certificate_with_s_client() {
     );
     let reading = "[{\"n\":\"temperature\",\"v\":21.4,\"key\":\"rsa-2048\"}]";
     client.stdin(&format!("{reading}\n"));
-    let (got, neg) = serve_one(&listener, &cfg)
+    let (got, neg) = serve_line(&listener, &cfg)
         .unwrap_or_else(|e| panic!("{e}\ns_client said:\n{}", client.output()));
     assert_eq!(got, reading);
     assert!(
@@ -157,8 +82,8 @@ fn rsa_pss_certificate_with_mote_client() {
         let listener = &listener;
         let server = scope.spawn(move || {
             let chain = [leaf.as_slice()];
-            let cfg = server_config(&chain, &signer);
-            serve_one(listener, &cfg)
+            let cfg = identity_config(&chain, &signer);
+            serve_line(listener, &cfg)
         });
 
         let anchors = [mote_x509::TrustAnchor::from_cert(&pki.ca_der).unwrap()];

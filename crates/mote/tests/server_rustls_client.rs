@@ -7,9 +7,9 @@
 
 mod common;
 
-use common::{serve_echo, tls_records, Echoed, OsRng, Recording};
-use mote::{ClientAuth, ClientId, Negotiated, Server, ServerConfig, ServerIdentity, UnixTime};
-use mote_crypto::rustcrypto::{EcdsaP256Signer, Ed25519Signer, RustCrypto};
+use common::tls_serve::{identity_config, serve_echo_one, EchoServed};
+use mote::{ClientAuth, ClientId, ServerConfig};
+use mote_crypto::rustcrypto::{EcdsaP256Signer, Ed25519Signer};
 use mote_wire::{CipherSuite, NamedGroup, SignatureScheme};
 use rcgen::{
     BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair,
@@ -21,7 +21,7 @@ use rustls::{ClientConnection, HandshakeKind, RootCertStore, StreamOwned};
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const NAME: &str = "collector.example";
 
@@ -65,13 +65,7 @@ fn issue(alg: &'static rcgen::SignatureAlgorithm, eku: ExtendedKeyUsagePurpose) 
 }
 
 /// What the server saw of one connection.
-#[derive(Debug)]
-struct Served {
-    echo: Echoed,
-    neg: Negotiated,
-    /// The records it wrote: (content type, length on the wire).
-    written: Vec<(u8, usize)>,
-}
+type Served = EchoServed;
 
 /// Runs mote's echo server on `listener` for `n` connections, one after the other.
 fn serve(listener: &TcpListener, cfg: &ServerConfig<'_>, n: usize) -> Vec<Result<Served, String>> {
@@ -79,29 +73,7 @@ fn serve(listener: &TcpListener, cfg: &ServerConfig<'_>, n: usize) -> Vec<Result
 }
 
 fn serve_one(listener: &TcpListener, cfg: &ServerConfig<'_>) -> Result<Served, String> {
-    listener.set_nonblocking(true).unwrap();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let sock = loop {
-        match listener.accept() {
-            Ok((s, _)) => break s,
-            Err(_) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(10)),
-            Err(e) => return Err(format!("no client connected: {e}")),
-        }
-    };
-    sock.set_nonblocking(false).unwrap();
-    sock.set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
-    let (mut rx, mut tx) = (vec![0u8; 18 * 1024], vec![0u8; 18 * 1024]);
-    let now = UnixTime::from_secs(mote_std::unix_time());
-    let mut s = Server::new(RustCrypto, cfg, &mut OsRng, now, &mut rx, &mut tx)
-        .map_err(|e| e.to_string())?;
-    let mut sock = Recording::new(sock);
-    let echo = serve_echo(&mut s, &mut sock)?;
-    Ok(Served {
-        echo,
-        neg: *s.negotiated(),
-        written: tls_records(&sock.written),
-    })
+    serve_echo_one(listener, cfg, "no client connected")
 }
 
 /// How the rustls client behaves.
@@ -256,6 +228,17 @@ fn exchange(
     out
 }
 
+/// One connection of rustls with `client` (and the default [`Script`]) to a server of `cfg`.
+fn exchange_once(
+    cfg: &ServerConfig<'_>,
+    client: Arc<rustls::ClientConfig>,
+    what: &str,
+) -> (Talk, Served) {
+    exchange(cfg, client, &[Script::default()], what)
+        .pop()
+        .unwrap()
+}
+
 fn ecdsa_identity() -> (Issued, EcdsaP256Signer) {
     let certs = issue(
         &rcgen::PKCS_ECDSA_P256_SHA256,
@@ -269,18 +252,9 @@ fn ecdsa_identity() -> (Issued, EcdsaP256Signer) {
 fn ecdsa_p256_certificate() {
     let (certs, signer) = ecdsa_identity();
     let chain = [certs.cert.as_slice()];
-    let mut cfg = ServerConfig::new();
-    cfg.identity = Some(ServerIdentity {
-        chain: &chain,
-        signer: &signer,
-    });
-    let r = exchange(
-        &cfg,
-        client_config(&certs.ca, None),
-        &[Script::default()],
-        "ecdsa",
-    );
-    let (t, neg) = (&r[0].0, &r[0].1.neg);
+    let cfg = identity_config(&chain, &signer);
+    let r = exchange_once(&cfg, client_config(&certs.ca, None), "ecdsa");
+    let (t, neg) = (&r.0, &r.1.neg);
     assert_eq!(t.kind, Some(HandshakeKind::Full));
     assert_eq!(
         neg.server_signature,
@@ -299,18 +273,9 @@ fn ed25519_certificate() {
     let certs = issue(&rcgen::PKCS_ED25519, ExtendedKeyUsagePurpose::ServerAuth);
     let signer = Ed25519Signer::from_pkcs8_der(&certs.key).unwrap();
     let chain = [certs.cert.as_slice()];
-    let mut cfg = ServerConfig::new();
-    cfg.identity = Some(ServerIdentity {
-        chain: &chain,
-        signer: &signer,
-    });
-    let r = exchange(
-        &cfg,
-        client_config(&certs.ca, None),
-        &[Script::default()],
-        "ed25519",
-    );
-    let (t, neg) = (&r[0].0, &r[0].1.neg);
+    let cfg = identity_config(&chain, &signer);
+    let r = exchange_once(&cfg, client_config(&certs.ca, None), "ed25519");
+    let (t, neg) = (&r.0, &r.1.neg);
     assert_eq!(t.kind, Some(HandshakeKind::Full));
     assert_eq!(neg.server_signature, Some(SignatureScheme::ED25519));
 }
@@ -321,20 +286,11 @@ fn hello_retry_request_to_secp256r1() {
     // secp256r1 and must ask for it.
     let (certs, signer) = ecdsa_identity();
     let chain = [certs.cert.as_slice()];
-    let mut cfg = ServerConfig::new();
-    cfg.identity = Some(ServerIdentity {
-        chain: &chain,
-        signer: &signer,
-    });
+    let mut cfg = identity_config(&chain, &signer);
     cfg.groups = &[NamedGroup::SECP256R1];
     cfg.cipher_suites = &[CipherSuite::TLS_CHACHA20_POLY1305_SHA256];
-    let r = exchange(
-        &cfg,
-        client_config(&certs.ca, None),
-        &[Script::default()],
-        "hrr",
-    );
-    let (t, neg) = (&r[0].0, &r[0].1.neg);
+    let r = exchange_once(&cfg, client_config(&certs.ca, None), "hrr");
+    let (t, neg) = (&r.0, &r.1.neg);
     assert_eq!(t.kind, Some(HandshakeKind::FullWithHelloRetryRequest));
     assert!(neg.hello_retry, "{neg:?}");
     assert_eq!(neg.group, Some(NamedGroup::SECP256R1));
@@ -354,19 +310,14 @@ fn required_client_certificate_is_the_device_identity() {
     );
     let chain = [certs.cert.as_slice()];
     let anchors = [mote_x509::TrustAnchor::from_cert(&device.ca).unwrap()];
-    let mut cfg = ServerConfig::new();
-    cfg.identity = Some(ServerIdentity {
-        chain: &chain,
-        signer: &signer,
-    });
+    let mut cfg = identity_config(&chain, &signer);
     cfg.client_auth = ClientAuth::Required(&anchors);
-    let r = exchange(
+    let r = exchange_once(
         &cfg,
         client_config(&certs.ca, Some(&device)),
-        &[Script::default()],
         "client certificate",
     );
-    let neg = &r[0].1.neg;
+    let neg = &r.1.neg;
     // SHA-256 of the device's SPKI, computed by ring (through rustls), not by mote.
     let sha256 = rr::cipher_suite::TLS13_AES_128_GCM_SHA256
         .tls13()
@@ -386,11 +337,7 @@ fn resumption_with_mote_ticket() {
         id: *b"tk01",
         key: [0x5a; 16],
     }];
-    let mut cfg = ServerConfig::new();
-    cfg.identity = Some(ServerIdentity {
-        chain: &chain,
-        signer: &signer,
-    });
+    let mut cfg = identity_config(&chain, &signer);
     cfg.ticket_keys = &keys;
     // The same rustls config (and so its session cache) for both connections.
     let r = exchange(
@@ -414,11 +361,7 @@ fn resumption_with_mote_ticket() {
 fn key_update_from_rustls() {
     let (certs, signer) = ecdsa_identity();
     let chain = [certs.cert.as_slice()];
-    let mut cfg = ServerConfig::new();
-    cfg.identity = Some(ServerIdentity {
-        chain: &chain,
-        signer: &signer,
-    });
+    let cfg = identity_config(&chain, &signer);
     // Each line after the first follows a KeyUpdate with update_requested: the server must
     // take the client's new keys and answer with new keys of its own that rustls reads.
     let r = exchange(
@@ -441,11 +384,7 @@ fn key_update_from_rustls() {
 fn close_notify_from_either_side() {
     let (certs, signer) = ecdsa_identity();
     let chain = [certs.cert.as_slice()];
-    let mut cfg = ServerConfig::new();
-    cfg.identity = Some(ServerIdentity {
-        chain: &chain,
-        signer: &signer,
-    });
+    let cfg = identity_config(&chain, &signer);
     // rustls closes first and reads the server's answering close_notify; then the server
     // closes first (after `bye`) and reads rustls' answer. `exchange` checks both.
     exchange(

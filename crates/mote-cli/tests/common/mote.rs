@@ -32,6 +32,19 @@ pub fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
+/// Runs `cmd` to completion, which must succeed (else a failure showing its stdout and
+/// stderr); its stdout as text.
+pub fn stdout_ok(cmd: &mut Command) -> String {
+    let o = cmd.output().expect("run mote");
+    let out = stdout(&o);
+    assert!(
+        o.status.success(),
+        "{out}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    out
+}
+
 /// `mote dissect CAPTURE`: its exit code (-1 for a signal) and stdout.
 pub fn dissect(capture: &Path) -> (i32, String) {
     let o = Command::new(env!("CARGO_BIN_EXE_mote"))

@@ -1,16 +1,29 @@
-//! mote's DTLS 1.2 server for the tests that drive a real DTLS client against it
+//! The DTLS 1.2 peers of the interop tests, both ways round.
+//!
+//! mote's server, for the tests that drive a real DTLS client against it
 //! (dtls12_server_gnutls.rs, dtls12_server_python.rs): a thread that binds 127.0.0.1 on a
 //! free port, answers ClientHellos statelessly (HelloVerifyRequest) through
 //! `mote_std::DtlsServerSocket::accept`, completes the handshake with the one client whose
 //! cookie checked out, reads one line, answers `ack <line>` and waits a little for the
-//! client's close_notify. Also the Python of the peers' venv and the test PSK.
+//! client's close_notify.
+//!
+//! mote's client, for the tests that drive it against a real DTLS server
+//! (dtls12_openssl.rs, dtls12_gnutls.rs, dtls12_mbedtls.rs, dtls12_tinydtls.rs): its
+//! configurations, its connection over UDP, the Python peers (tests/peers/*.py) it talks to
+//! and the line each way they answer. Also the Python of the peers' venv and the test PSK.
 
-use mote::{DtlsServerConfig, DtlsServerNegotiated, ExternalPsk, UnixTime};
+use super::{free_port, Peer};
+use mote::dtls::ClientRole;
+use mote::{
+    DtlsClient, DtlsClientConfig, DtlsServerConfig, DtlsServerNegotiated, ExternalPsk, UnixTime,
+};
 use mote_crypto::rustcrypto::{EcdsaP256Signer, RustCrypto};
 use mote_crypto::HashAlgorithm;
+use mote_std::DtlsSocket;
 use mote_wire::CipherSuite;
 use std::net::UdpSocket;
 use std::path::{Path, PathBuf};
+use std::process::Command;
 use std::sync::mpsc;
 use std::time::Duration;
 
@@ -69,7 +82,8 @@ pub struct MoteDtlsServer {
     done: mpsc::Receiver<Result<Served, String>>,
 }
 
-fn ecdsa_signer(key_pem: &str) -> EcdsaP256Signer {
+/// The P-256 signer of the PEM key file `key_pem`.
+pub fn ecdsa_signer(key_pem: &str) -> EcdsaP256Signer {
     match mote_std::load_private_key(Path::new(key_pem)).unwrap() {
         mote_std::PrivateKey::Pkcs8(d) => EcdsaP256Signer::from_pkcs8_der(&d).unwrap(),
         mote_std::PrivateKey::Sec1(d) => EcdsaP256Signer::from_sec1_der(&d).unwrap(),
@@ -167,4 +181,132 @@ fn serve(creds: Credentials, suites: &[CipherSuite], sock: UdpSocket) -> Result<
         line,
         peer_closed,
     })
+}
+
+// ----------------------------------------------------------------------------- mote's client
+
+/// mote's client offering `suites` with the test PSK `key` ([`PSK_ID`], [`psk_bytes`]).
+pub fn psk_client_config<'a>(suites: &'a [CipherSuite], key: &'a [u8]) -> DtlsClientConfig<'a> {
+    let mut cfg = DtlsClientConfig::new();
+    cfg.cipher_suites = suites;
+    cfg.psk = Some(ExternalPsk {
+        identity: PSK_ID.as_bytes(),
+        key,
+        hash: HashAlgorithm::Sha256,
+    });
+    cfg
+}
+
+/// mote's client offering `suites` and checking the server's chain against `anchors` and
+/// the name `name` (which it also sends as SNI).
+pub fn chain_client_config<'a>(
+    suites: &'a [CipherSuite],
+    anchors: &'a [mote_x509::TrustAnchor<'a>],
+    name: &'a str,
+) -> DtlsClientConfig<'a> {
+    let mut cfg = DtlsClientConfig::new();
+    cfg.cipher_suites = suites;
+    cfg.server_name = Some(name);
+    cfg.server_auth = Some(mote_x509::ServerAuth::Chain {
+        anchors,
+        name: mote_x509::ServerName::parse(name),
+    });
+    cfg
+}
+
+/// The receive and send buffers of one client connection, which its socket borrows.
+pub struct ClientBuffers {
+    rx: Vec<u8>,
+    tx: Vec<u8>,
+}
+
+impl ClientBuffers {
+    pub fn new() -> ClientBuffers {
+        ClientBuffers {
+            rx: vec![0u8; 8192],
+            tx: vec![0u8; 4096],
+        }
+    }
+}
+
+/// A UDP socket on 127.0.0.1 connected to 127.0.0.1:`port`.
+pub fn udp_to(port: u16) -> UdpSocket {
+    let s = UdpSocket::bind("127.0.0.1:0").unwrap();
+    s.connect(("127.0.0.1", port)).unwrap();
+    s
+}
+
+/// mote's client with `cfg` after its handshake with the server on 127.0.0.1:`port`; a
+/// failed handshake panics with the output of `server` (called `name`).
+pub fn connect_client<'a, 'b>(
+    cfg: &'a DtlsClientConfig<'a>,
+    bufs: &'b mut ClientBuffers,
+    port: u16,
+    server: &Peer,
+    name: &str,
+) -> DtlsSocket<'b, ClientRole<'a, RustCrypto>> {
+    let now = UnixTime::from_secs(mote_std::unix_time());
+    let c = DtlsClient::new(
+        RustCrypto,
+        cfg,
+        &mut mote_std::OsRng,
+        now,
+        &mut bufs.rx,
+        4096,
+        &mut bufs.tx,
+    )
+    .unwrap();
+    DtlsSocket::connect(c, udp_to(port))
+        .unwrap_or_else(|e| panic!("handshake failed: {e}\n{name}: {}", server.output()))
+}
+
+/// tests/peers/`script` (a Python DTLS server) on a free port with `args`, waiting until it
+/// listens; a failure names the PyPI `package` it needs.
+pub fn python_server(script: &str, args: &[&str], package: &str) -> (Peer, u16) {
+    let python = peers_python();
+    // A free TCP port is very likely a free UDP port too.
+    let port = free_port();
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/peers")
+        .join(script);
+    let p = Peer::spawn(
+        Command::new(&python)
+            .arg("-u")
+            .arg(&path)
+            .args(["--port", &port.to_string()])
+            .args(args),
+    );
+    assert!(
+        p.wait_for("listening", 10),
+        "{script} did not start (the venv needs the PyPI package {package}; \
+         ./scripts/test installs it): {}",
+        p.output()
+    );
+    (p, port)
+}
+
+/// A line each way with a Python peer (`name`): [`LINE`] goes out, the peer prints
+/// `received: <line>` and answers `ack <line>`.
+pub fn python_line_each_way(
+    s: &mut DtlsSocket<'_, ClientRole<'_, RustCrypto>>,
+    server: &Peer,
+    name: &str,
+) {
+    let line = format!("{LINE}\n");
+    s.send(line.as_bytes()).unwrap();
+    assert!(
+        server.wait_for(&format!("received: {LINE}"), 5),
+        "{name} did not print the line: {}",
+        server.output()
+    );
+    let mut buf = [0u8; 512];
+    let got = s
+        .recv(&mut buf, Duration::from_secs(10))
+        .unwrap_or_else(|e| panic!("recv: {e}\n{name}: {}", server.output()))
+        .unwrap_or_else(|| panic!("no answer\n{name}: {}", server.output()));
+    assert_eq!(
+        &buf[..got],
+        [&b"ack "[..], line.as_bytes()].concat(),
+        "{name}' answer"
+    );
 }

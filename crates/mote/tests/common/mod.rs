@@ -1,5 +1,14 @@
 //! Shared pieces of the engine's interop tests: an OS RNG, a peer process that is killed
-//! when the test ends, and a loop that drives a client over a TCP stream.
+//! when the test ends, and a loop that drives a client over a TCP stream. Each test file
+//! compiles this module on its own (`mod common;`) and uses only part of it, hence
+//! `dead_code` is allowed. In the submodules:
+//!
+//! - `dtls_peers`: mote's DTLS server and client against real DTLS peers, and the Python
+//!   peers (tests/peers/*.py);
+//! - `dtls_script`: records, messages, length fields and outcomes of the scripted DTLS
+//!   peers (dtls12_bad_client.rs, dtls12_bad_server.rs);
+//! - `netns`: re-running a test in a private network namespace (the gnutls tests);
+//! - `tls_serve`: mote's TLS server over TCP, one connection at a time.
 #![allow(dead_code)]
 
 use mote::{Client, Status};
@@ -11,6 +20,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 pub mod dtls_peers;
+pub mod dtls_script;
+pub mod netns;
+pub mod tls_serve;
 
 /// The OS random number generator.
 pub struct OsRng;
@@ -343,6 +355,28 @@ impl Pki {
             &self.dir,
         );
         self.path("expired.pem")
+    }
+
+    /// The server certificate (DER) and the P-256 signer of its key, of a PKI made with
+    /// `key` `ec`.
+    pub fn ecdsa_leaf_and_signer(&self) -> (Vec<u8>, mote_crypto::rustcrypto::EcdsaP256Signer) {
+        let leaf = self.openssl_der(&["x509", "-in", "server.pem"], "server.der");
+        let key = self.openssl_der(&["pkey", "-in", "server.key"], "server.key.der");
+        let signer = mote_crypto::rustcrypto::EcdsaP256Signer::from_der(&key).unwrap();
+        (leaf, signer)
+    }
+
+    /// Runs `openssl <args> -outform DER -out <out>` in the PKI's folder and returns the
+    /// DER it wrote (a certificate or key in the form mote loads).
+    pub fn openssl_der(&self, args: &[&str], out: &str) -> Vec<u8> {
+        let o = Command::new("openssl")
+            .args(args)
+            .args(["-outform", "DER", "-out", out])
+            .current_dir(&self.dir)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        std::fs::read(self.dir.join(out)).unwrap()
     }
 }
 

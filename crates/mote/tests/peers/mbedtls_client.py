@@ -19,15 +19,13 @@ import argparse
 import socket
 import sys
 
-try:
+# Importing _common must not leave a __pycache__ in the source tree.
+sys.dont_write_bytecode = True
+
+from _common import mbedtls_dtls12_conf, print_connected, report_failure, required  # noqa: E402
+
+with required("mbedtls", "python-mbedtls"):
     from mbedtls import tls, x509
-except ImportError as e:
-    print(
-        f"cannot import mbedtls ({e}): pip install python-mbedtls "
-        "(./scripts/test installs it into target/peers-venv)",
-        flush=True,
-    )
-    sys.exit(2)
 
 
 def main():
@@ -42,12 +40,7 @@ def main():
     ap.add_argument("--timeout", type=float, default=10.0)
     a = ap.parse_args()
 
-    conf = dict(
-        ciphers=a.cipher,
-        lowest_supported_version=tls.DTLSVersion.DTLSv1_2,
-        highest_supported_version=tls.DTLSVersion.DTLSv1_2,
-        validate_certificates=bool(a.ca),
-    )
+    conf = mbedtls_dtls12_conf(tls, a.cipher, validate_certificates=bool(a.ca))
     if a.psk_identity:
         conf["pre_shared_key"] = (a.psk_identity, bytes.fromhex(a.psk_hex))
     if a.ca:
@@ -61,9 +54,7 @@ def main():
         conn = ctx.wrap_socket(raw, server_hostname=a.server_name)
         conn.connect(("127.0.0.1", a.port))
         conn.do_handshake()
-        cipher = conn.cipher()
-        cipher = cipher if isinstance(cipher, str) else cipher[0]
-        print("connected", cipher, conn.negotiated_tls_version().name, flush=True)
+        print_connected(conn)
         conn.send((a.line + "\n").encode())
         data = conn.recv(4096)
         print("received:", data.decode(errors="replace").rstrip("\n"), flush=True)
@@ -75,8 +66,7 @@ def main():
         conn.close()
         print("closed", flush=True)
     except Exception as e:  # reported to the test, which shows it
-        print(f"error: {type(e).__name__}: {e}", flush=True)
-        sys.exit(1)
+        report_failure(e)
 
 
 if __name__ == "__main__":

@@ -20,16 +20,14 @@ import socket
 import sys
 from contextlib import suppress
 
-try:
+# Importing _common must not leave a __pycache__ in the source tree.
+sys.dont_write_bytecode = True
+
+from _common import mbedtls_dtls12_conf, print_connected, report_failure, required  # noqa: E402
+
+with required("mbedtls", "python-mbedtls"):
     from mbedtls import pk, tls, x509
     from mbedtls.exceptions import TLSError
-except ImportError as e:
-    print(
-        f"cannot import mbedtls ({e}): pip install python-mbedtls "
-        "(./scripts/test installs it into target/peers-venv)",
-        flush=True,
-    )
-    sys.exit(2)
 
 # mbed TLS' error for a received close_notify, which python-mbedtls raises from recv.
 MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY = 0x7880
@@ -45,12 +43,7 @@ def main():
     ap.add_argument("--cipher", action="append", required=True)
     a = ap.parse_args()
 
-    conf = dict(
-        ciphers=a.cipher,
-        lowest_supported_version=tls.DTLSVersion.DTLSv1_2,
-        highest_supported_version=tls.DTLSVersion.DTLSv1_2,
-        validate_certificates=False,
-    )
+    conf = mbedtls_dtls12_conf(tls, a.cipher, validate_certificates=False)
     if a.psk_identity:
         conf["pre_shared_key_store"] = {a.psk_identity: bytes.fromhex(a.psk_hex)}
     if a.cert:
@@ -74,9 +67,7 @@ def main():
         conn, addr = conn.accept()
         conn.setcookieparam(addr[0].encode())
         conn.do_handshake()
-        cipher = conn.cipher()
-        cipher = cipher if isinstance(cipher, str) else cipher[0]
-        print("connected", cipher, conn.negotiated_tls_version().name, flush=True)
+        print_connected(conn)
         while True:
             try:
                 data = conn.recv(4096)
@@ -90,8 +81,7 @@ def main():
             print("received:", data.decode(errors="replace").rstrip("\n"), flush=True)
             conn.send(b"ack " + data)
     except Exception as e:  # reported to the test, which shows it
-        print(f"error: {type(e).__name__}: {e}", flush=True)
-        sys.exit(1)
+        report_failure(e)
 
 
 if __name__ == "__main__":

@@ -20,22 +20,22 @@ and exit status 1 on failure (no handshake or no answer within --timeout seconds
 """
 
 import argparse
-import select
-import socket
 import sys
 import time
 
-try:
-    from DTLSSocket import dtls
-except ImportError as e:
-    print(
-        f"cannot import DTLSSocket ({e}): pip install DTLSSocket "
-        "(./scripts/test installs it into target/peers-venv)",
-        flush=True,
-    )
-    sys.exit(2)
+# Importing _common must not leave a __pycache__ in the source tree.
+sys.dont_write_bytecode = True
 
-DTLS_EVENT_CONNECTED = 0x1DE
+from _common import (  # noqa: E402
+    DTLS_EVENT_CONNECTED,
+    ipv6_udp_socket,
+    required,
+    tinydtls_engine,
+    tinydtls_receive,
+)
+
+with required("DTLSSocket", "DTLSSocket"):
+    from DTLSSocket import dtls
 
 
 def main():
@@ -51,13 +51,9 @@ def main():
     a = ap.parse_args()
 
     host = "::ffff:" + a.host
-    sock = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
-    sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+    sock = ipv6_udp_socket()
 
     state = {"connected": False, "answer": None}
-
-    def write(addr, data):
-        return sock.sendto(data, (addr[0], addr[1]))
 
     def read(addr, data):
         state["answer"] = data
@@ -69,17 +65,7 @@ def main():
         elif level != 0:
             print(f"alert {level} {code}", flush=True)
 
-    identity = a.psk_identity.encode()
-    # The wrapper keeps a char* into this bytes object: it must outlive the engine.
-    keep = identity
-    d = dtls.DTLS(
-        read=read,
-        write=write,
-        event=event,
-        pskId=keep,
-        pskStore={identity: bytes.fromhex(a.psk_hex)},
-    )
-    dtls.setLogLevel(dtls.DTLS_LOG_DEBUG if a.debug else dtls.DTLS_LOG_EMERG)
+    d = tinydtls_engine(dtls, sock, a.psk_identity, a.psk_hex, a.debug, read, event)
 
     session = d.connect(host, a.port)
     if not session:
@@ -89,12 +75,7 @@ def main():
     deadline = time.monotonic() + a.timeout
     sent = False
     while time.monotonic() < deadline:
-        r, _, _ = select.select([sock], [], [], 0.05)
-        if r:
-            data, src = sock.recvfrom(4096)
-            ret = d.handleMessageAddr(src[0].split("%")[0], src[1], data)
-            if ret != 0:
-                print("handleMessage returned", ret, flush=True)
+        tinydtls_receive(d, sock, 0.05)
         if state["connected"] and not sent:
             print("connected", flush=True)
             d.write(session, (a.line if a.no_newline else a.line + "\n").encode())

@@ -16,21 +16,21 @@ for each alert tinydtls reports (close_notify: `alert 1 0`). Runs until killed.
 """
 
 import argparse
-import select
-import socket
 import sys
 
-try:
-    from DTLSSocket import dtls
-except ImportError as e:
-    print(
-        f"cannot import DTLSSocket ({e}): pip install DTLSSocket "
-        "(./scripts/test installs it into target/peers-venv)",
-        flush=True,
-    )
-    sys.exit(2)
+# Importing _common must not leave a __pycache__ in the source tree.
+sys.dont_write_bytecode = True
 
-DTLS_EVENT_CONNECTED = 0x1DE
+from _common import (  # noqa: E402
+    DTLS_EVENT_CONNECTED,
+    ipv6_udp_socket,
+    required,
+    tinydtls_engine,
+    tinydtls_receive,
+)
+
+with required("DTLSSocket", "DTLSSocket"):
+    from DTLSSocket import dtls
 
 
 def main():
@@ -41,15 +41,11 @@ def main():
     ap.add_argument("--debug", action="store_true", help="tinydtls debug log on stderr")
     a = ap.parse_args()
 
-    sock = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
-    sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+    sock = ipv6_udp_socket()
     sock.bind(("::ffff:127.0.0.1", a.port))
 
     # Answers are written after handleMessageAddr returns, not from inside tinydtls' callback.
     pending = []
-
-    def write(addr, data):
-        return sock.sendto(data, (addr[0], addr[1]))
 
     def read(addr, data):
         print("received:", data.decode(errors="replace").rstrip("\n"), flush=True)
@@ -62,26 +58,11 @@ def main():
         elif level != 0:
             print(f"alert {level} {code}", flush=True)
 
-    identity = a.psk_identity.encode()
-    # The wrapper keeps a char* into this bytes object: it must outlive the engine.
-    keep = identity
-    d = dtls.DTLS(
-        read=read,
-        write=write,
-        event=event,
-        pskId=keep,
-        pskStore={identity: bytes.fromhex(a.psk_hex)},
-    )
-    dtls.setLogLevel(dtls.DTLS_LOG_DEBUG if a.debug else dtls.DTLS_LOG_EMERG)
+    d = tinydtls_engine(dtls, sock, a.psk_identity, a.psk_hex, a.debug, read, event)
     print("listening", sock.getsockname()[1], flush=True)
 
     while True:
-        r, _, _ = select.select([sock], [], [], 0.1)
-        if r:
-            data, src = sock.recvfrom(4096)
-            ret = d.handleMessageAddr(src[0].split("%")[0], src[1], data)
-            if ret != 0:
-                print("handleMessage returned", ret, flush=True)
+        tinydtls_receive(d, sock, 0.1)
         for addr, data in pending:
             d.write(dtls.Session(addr[0], addr[1]), data)
         pending.clear()
