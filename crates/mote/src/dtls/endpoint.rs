@@ -100,10 +100,9 @@ pub(crate) mod sealed {
         type Aead: Aead;
         fn shared(&self) -> &Shared<Self::Aead>;
         fn shared_mut(&mut self) -> &mut Shared<Self::Aead>;
-        /// One whole handshake message (its type, message_seq, the epoch it came under, and
-        /// body): only Finished (and what follows the handshake) may come under epoch 1,
-        /// and it must (RFC 5246 7.4.9: the first message under the new keys). Returns the
-        /// message_seq to expect next when it is not simply the following one.
+        /// One whole handshake message (its type, message_seq and body), already checked to
+        /// have come under the right epoch. Returns the message_seq to expect next when it
+        /// is not simply the following one.
         fn on_message(
             &mut self,
             t: mote_wire::HandshakeType,
