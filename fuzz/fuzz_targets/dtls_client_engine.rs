@@ -30,11 +30,12 @@ const GROUPS: [NamedGroup; 2] = [NamedGroup::X25519, NamedGroup::SECP256R1];
 /// Sends everything the client has; checks the MTU and that a client that ended sends
 /// nothing after the drain in which it ended. In that drain the alert it owes comes first.
 ///
-/// Known engine bug (see tests/dtls12_bad_server.rs,
+/// Known engine bug (see tests/dtls12_bad_server_hello.rs,
 /// `a_failed_client_sends_nothing_after_its_alert`): a flight queued in the same datagram
 /// that failed (a HelloVerifyRequest followed by a bad ServerHello) still goes out after the
 /// fatal alert, so this drain only checks the alert comes first. Once fixed, require
-/// `sent <= 1` there. Second known bug (`a_close_notify_during_the_handshake_stops_the_timer`):
+/// `sent <= 1` there. Second known bug (tests/dtls12_bad_server_flight.rs,
+/// `a_close_notify_during_the_handshake_stops_the_timer`):
 /// a close_notify during the handshake leaves the timer running, so a Closed client still
 /// retransmits on `handle_timeout`; Closed clients are exempt from the later-drain check
 /// until that is fixed.

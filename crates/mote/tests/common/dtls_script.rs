@@ -1,7 +1,7 @@
 //! The wire side of the scripted DTLS 1.2 tests, where a hand-built peer talks to one of
-//! mote's endpoints in-process, on a simulated clock: dtls12_bad_client.rs (mote's server
-//! against a scripted client) and dtls12_bad_server.rs (mote's client against a scripted
-//! server). Both build records and handshake messages by hand so that each length field can
+//! mote's endpoints in-process, on a simulated clock: dtls12_bad_client_*.rs (mote's server
+//! against a scripted client, see `scripted_client`) and dtls12_bad_server_*.rs (mote's
+//! client against a scripted server, see `scripted_server`). Both build records and handshake messages by hand so that each length field can
 //! be nudged, read the endpoint's answers back off the wire (epoch 0 is plaintext) and sum
 //! up what one datagram did as an [`Outcome`]; what differs between the two sides is in
 //! [`Subject`].

@@ -6,8 +6,10 @@
 //! - `dtls_peers`: mote's DTLS server and client against real DTLS peers, and the Python
 //!   peers (tests/peers/*.py);
 //! - `dtls_script`: records, messages, length fields and outcomes of the scripted DTLS
-//!   peers (dtls12_bad_client.rs, dtls12_bad_server.rs);
+//!   peers (dtls12_bad_client_*.rs, dtls12_bad_server_*.rs), and `scripted_client` /
+//!   `scripted_server`: what is particular to each of the two;
 //! - `netns`: re-running a test in a private network namespace (the gnutls tests);
+//! - `netsim`: a simulated lossy link and virtual clock (dtls12_lossy_link.rs);
 //! - `tls_serve`: mote's TLS server over TCP, one connection at a time.
 #![allow(dead_code)]
 
@@ -22,6 +24,9 @@ use std::time::{Duration, Instant};
 pub mod dtls_peers;
 pub mod dtls_script;
 pub mod netns;
+pub mod netsim;
+pub mod scripted_client;
+pub mod scripted_server;
 pub mod tls_serve;
 
 /// The OS random number generator.
