@@ -449,6 +449,20 @@ impl<'b, R: Role> Dtls<'b, R> {
                     self.reasm.next_seq = s;
                 }
             }
+            // A renegotiation starts a new handshake, numbered from 0 again (RFC 6347 4.2.2):
+            // under the connection's keys a HelloRequest or ClientHello numbered 0 is that,
+            // not a repeat of the first handshake's message, so the role can refuse it.
+            let renegotiation = matches!(
+                h.msg_type,
+                mote_wire::HandshakeType::HELLO_REQUEST | mote_wire::HandshakeType::CLIENT_HELLO
+            );
+            if epoch == 1
+                && renegotiation
+                && self.role.shared().phase == Phase::Connected
+                && h.dtls.is_some_and(|f| f.message_seq == 0)
+            {
+                self.reasm.restart();
+            }
             match self.reasm.feed(&h, epoch, &self.rx[start..start + flen]) {
                 Ok(Fed::Old) => {
                     old |= h.dtls.is_some_and(|f| f.message_seq < self.answer_from);

@@ -130,6 +130,13 @@ impl<'b> Reassembly<'b> {
         ))
     }
 
+    /// A new handshake starts on this connection (a renegotiation): expect message 0.
+    pub fn restart(&mut self) {
+        self.asm.reset();
+        self.current = None;
+        self.next_seq = 0;
+    }
+
     /// The message was handled: expect the one after it.
     pub fn advance(&mut self) {
         self.asm.reset();

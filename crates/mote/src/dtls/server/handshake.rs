@@ -131,6 +131,16 @@ impl<P: Provider> Core<'_, P> {
                 self.shared.phase = Phase::Connected;
                 Ok(None)
             }
+            (State::Done, HandshakeMessage::ClientHello(_)) => {
+                // RFC 5746 section 4.4 (and 3.7): renegotiation is refused with a warning;
+                // the connection goes on under its keys.
+                self.shared.alert = Some((
+                    mote_wire::AlertLevel::WARNING,
+                    mote_wire::AlertDescription::NO_RENEGOTIATION,
+                ));
+                self.state = State::Done;
+                Ok(None)
+            }
             (_, _) => Err(unexpected("the client's next handshake message")),
         }
     }
