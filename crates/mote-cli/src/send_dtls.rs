@@ -50,12 +50,13 @@ pub struct DtlsPolicy {
     pub retry_for: Duration,
 }
 
-/// A handshake over a fresh UDP socket connected to `server`.
+/// A handshake over a fresh UDP socket connected to `server`, given up after `limit`.
 fn connect<'a>(
     server: &str,
     cfg: &'a DtlsClientConfig<'a>,
     rx: &'a mut [u8],
     tx: &'a mut [u8],
+    limit: Duration,
 ) -> Result<Socket<'a>, String> {
     let sock = UdpSocket::bind(if server.starts_with('[') {
         "[::]:0"
@@ -67,7 +68,8 @@ fn connect<'a>(
         .map_err(|e| format!("cannot reach {server}: {e}"))?;
     let c = DtlsClient::new(RustCrypto, cfg, &mut OsRng, mote_std::now(), rx, 4096, tx)
         .map_err(|e| format!("cannot start: {e}"))?;
-    DtlsClientSocket::connect(c, sock).map_err(|e| format!("handshake with {server} failed: {e}"))
+    DtlsClientSocket::connect_within(c, sock, limit)
+        .map_err(|e| format!("handshake with {server} failed: {e}"))
 }
 
 /// Sends `lines` (one due every `interval`) to `server` over DTLS, numbering packs that
@@ -85,7 +87,7 @@ pub fn deliver(
     let mut rx = vec![0u8; 8192];
     let mut tx = vec![0u8; usize::from(cfg.mtu) + 4096];
     let mut summary = Summary::default();
-    let mut tls = connect(server, cfg, &mut rx, &mut tx)?;
+    let mut tls = connect(server, cfg, &mut rx, &mut tx, policy.retry_for)?;
     summary.connections += 1;
     on(Event::Connected {
         resumed: false,
@@ -153,7 +155,7 @@ pub fn deliver(
                     unacked: 1,
                 });
                 tls = loop {
-                    match connect(server, cfg, &mut rx, &mut tx) {
+                    match connect(server, cfg, &mut rx, &mut tx, policy.retry_for) {
                         Ok(t) => break t,
                         Err(e) if since.elapsed() > policy.retry_for => return Err(e),
                         Err(_) => std::thread::sleep(Duration::from_millis(500)),

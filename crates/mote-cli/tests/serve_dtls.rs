@@ -22,7 +22,6 @@ fn psk() -> Vec<u8> {
         .collect()
 }
 
-/// A PSK collector with DTLS on a free UDP port; that port.
 /// mote's DTLS client configuration with the collector's PSK ([`PSK_ID`], `key`).
 fn psk_config(key: &[u8]) -> DtlsClientConfig<'_> {
     let mut cfg = DtlsClientConfig::new();
@@ -43,6 +42,7 @@ fn new_client<'a, 'b>(
     DtlsClient::new(RustCrypto, cfg, &mut OsRng, mote_std::now(), rx, 1024, tx).unwrap()
 }
 
+/// A PSK collector with DTLS on a free UDP port; that port.
 fn collector(dir: &TempDir, extra: &[&str]) -> (Collector, String) {
     let udp = format!("127.0.0.1:{}", free_udp_port());
     let mut a = vec!["--dtls-listen", udp.as_str()];
@@ -297,4 +297,56 @@ fn dissect_names_the_connection_ids_of_a_captured_session() {
     // Finished, two readings, close_notify from the client; the server's Finished and acks.
     assert!(cid_records >= 6, "{cid_records} tls12_cid records: {d}");
     assert!(d.contains(&format!("cid: {server_cid}")), "{d}");
+}
+
+#[test]
+fn the_session_table_is_bounded_by_max_connections() {
+    let dir = TempDir::new("dtls-bound");
+    let (c, udp) = collector(&dir, &["--max-connections", "1", "--idle-timeout", "300"]);
+    // One device holds the only session open.
+    let key = psk();
+    let cfg = psk_config(&key);
+    let (mut rx, mut tx) = (vec![0u8; 4096], vec![0u8; 4096]);
+    let mut r = Roamer {
+        conn: new_client(&cfg, &mut rx, &mut tx),
+    };
+    let a = UdpSocket::bind("127.0.0.1:0").unwrap();
+    a.connect(&udp).unwrap();
+    r.flush(&a);
+    let until = Instant::now() + Duration::from_secs(10);
+    while r.conn.status() == Status::Handshaking && r.pump(&a, until) {}
+    assert_eq!(r.conn.status(), Status::Connected, "{:?}", r.conn.error());
+    // A second device passes the cookie exchange but gets no session: its handshake
+    // goes unanswered until it gives up.
+    let o = mote()
+        .args([
+            "send",
+            &udp,
+            "--dtls",
+            "--psk-identity",
+            PSK_ID,
+            "--psk",
+            PSK_HEX,
+        ])
+        .args(["--count", "1", "--ack", "--retry-for", "1"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    assert!(
+        c.proc.wait_for("DTLS refused: 1 sessions open", 5),
+        "{}",
+        c.proc.output()
+    );
+    // The first session still works.
+    assert_eq!(
+        r.reading(&a, 7).as_deref(),
+        Some("ack 7"),
+        "{}",
+        c.proc.output()
+    );
 }

@@ -36,7 +36,17 @@ fn io_error(e: Error) -> io::Error {
 impl<'a, 'b, P: Provider> DtlsSocket<'b, mote::dtls::ClientRole<'a, P>> {
     /// Completes the handshake (retransmitting as the engine's timer says).
     pub fn connect(conn: DtlsClient<'a, 'b, P>, sock: UdpSocket) -> io::Result<Self> {
-        DtlsSocket { conn, sock }.handshake()
+        DtlsSocket { conn, sock }.handshake(None)
+    }
+
+    /// As [`DtlsSocket::connect`], giving up with `TimedOut` after `limit` even while the
+    /// engine's retransmission schedule (up to minutes) would go on.
+    pub fn connect_within(
+        conn: DtlsClient<'a, 'b, P>,
+        sock: UdpSocket,
+        limit: Duration,
+    ) -> io::Result<Self> {
+        DtlsSocket { conn, sock }.handshake(Some(std::time::Instant::now() + limit))
     }
 
     pub fn client(&self) -> &DtlsClient<'a, 'b, P> {
@@ -70,7 +80,7 @@ impl<'a, 'b, P: Provider> DtlsSocket<'b, mote::dtls::ServerRole<'a, P>> {
                     sock.connect(peer)?;
                     conn.recv_datagram(n, crate::now(), &mut OsRng)
                         .map_err(io_error)?;
-                    return DtlsSocket { conn, sock }.handshake();
+                    return DtlsSocket { conn, sock }.handshake(None);
                 }
             }
         }
@@ -82,10 +92,17 @@ impl<'a, 'b, P: Provider> DtlsSocket<'b, mote::dtls::ServerRole<'a, P>> {
 }
 
 impl<'b, R: Role> DtlsSocket<'b, R> {
-    fn handshake(mut self) -> io::Result<Self> {
+    fn handshake(mut self, deadline: Option<std::time::Instant>) -> io::Result<Self> {
         while self.conn.status() == Status::Handshaking {
             self.flush()?;
-            self.receive_once(None)?;
+            let left = deadline.map(|d| d.saturating_duration_since(std::time::Instant::now()));
+            if left.is_some_and(|l| l.is_zero()) {
+                return Err(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    "no DTLS handshake within the time allowed",
+                ));
+            }
+            self.receive_once(left)?;
         }
         self.flush()?;
         match self.conn.status() {
