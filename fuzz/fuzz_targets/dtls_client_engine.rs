@@ -72,6 +72,7 @@ fuzz_target!(|data: &[u8]| {
     }
     cfg.retransmit = RetransmitConfig {
         initial_ms: 1000,
+        backoff: 2,
         max_ms: 60_000,
         max_retransmissions: (setup >> 2) & 3,
     };

@@ -303,6 +303,7 @@ fn a_late_timeout_retransmits_once_and_a_small_limit_gives_up_sooner() {
     let mut cfg = config();
     cfg.retransmit = RetransmitConfig {
         initial_ms: 500,
+        backoff: 2,
         max_ms: 1500,
         max_retransmissions: 2,
     };

@@ -10,6 +10,9 @@ use crate::error::Error;
 pub struct RetransmitConfig {
     /// The first timeout, in milliseconds.
     pub initial_ms: u32,
+    /// What each expiry multiplies the timeout by (RFC 6347 doubles it: 2; 1 keeps it
+    /// constant, for links where a fixed period is known to be right).
+    pub backoff: u8,
     /// The ceiling the timeout doubles up to, in milliseconds.
     pub max_ms: u32,
     /// Retransmissions of one flight before the handshake fails.
@@ -20,6 +23,7 @@ impl RetransmitConfig {
     pub const fn new() -> Self {
         RetransmitConfig {
             initial_ms: 1_000,
+            backoff: 2,
             max_ms: 60_000,
             max_retransmissions: 7,
         }
@@ -97,7 +101,10 @@ impl Timer {
                 }
                 self.retransmissions += 1;
                 self.total_retransmissions += 1;
-                self.timeout = self.timeout.saturating_mul(2).min(self.cfg.max_ms.max(1));
+                self.timeout = self
+                    .timeout
+                    .saturating_mul(u32::from(self.cfg.backoff.max(1)))
+                    .min(self.cfg.max_ms.max(1));
                 self.deadline = Some(now + u64::from(self.timeout));
                 Ok(true)
             }
@@ -114,6 +121,7 @@ mod tests {
     fn doubles_up_to_the_ceiling_then_gives_up() {
         let mut t = Timer::new(RetransmitConfig {
             initial_ms: 1000,
+            backoff: 2,
             max_ms: 4000,
             max_retransmissions: 3,
         });
@@ -134,5 +142,23 @@ mod tests {
         assert_eq!(t.deadline(), Some(21000));
         t.cancel();
         assert_eq!(t.expired(50000), Ok(false));
+    }
+
+    #[test]
+    fn a_backoff_of_1_keeps_the_period_and_3_triples_it() {
+        let cfg = |backoff| RetransmitConfig {
+            initial_ms: 500,
+            backoff,
+            max_ms: 60_000,
+            max_retransmissions: 5,
+        };
+        let mut t = Timer::new(cfg(1));
+        t.start(0);
+        assert_eq!(t.expired(500), Ok(true));
+        assert_eq!(t.deadline(), Some(1000));
+        let mut t = Timer::new(cfg(3));
+        t.start(0);
+        assert_eq!(t.expired(500), Ok(true));
+        assert_eq!(t.deadline(), Some(500 + 1500));
     }
 }
