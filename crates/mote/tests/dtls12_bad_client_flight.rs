@@ -15,11 +15,10 @@ mod common;
 // The records, messages, length fields and outcomes of the script; the server, the hello
 // and the outcomes of the scripted client.
 use common::dtls_script::*;
+use common::record_keys::*;
 use common::scripted_client::*;
 use mote::dtls::HelloVerdict;
 use mote::{Error, KeyLog, PeerMisbehaved, Status, UnixTime};
-use mote_crypto::rustcrypto::RustCrypto;
-use mote_crypto::{Aead as _, AeadAlgorithm, HashAlgorithm, Provider as _};
 use mote_wire::handshake::{ClientKeyExchange, HandshakeMessage};
 use mote_wire::{AlertDescription as A, HandshakeType};
 use std::sync::Mutex;
@@ -249,78 +248,6 @@ fn a_client_with_the_wrong_key_is_not_heard() {
     check_server_flight(&sent(&mut s));
 }
 
-/// The master secret a key log saw.
-struct Log(Mutex<Vec<u8>>);
-
-impl KeyLog for Log {
-    fn log(&self, label: &str, _client_random: &[u8; 32], secret: &[u8]) {
-        assert_eq!(label, "CLIENT_RANDOM");
-        *self.0.lock().unwrap() = secret.to_vec();
-    }
-}
-
-/// The TLS 1.2 PRF with SHA-256 (RFC 5246 section 5).
-fn prf(secret: &[u8], label: &[u8], seed: &[u8], n: usize) -> Vec<u8> {
-    let p = RustCrypto;
-    let mut a = p.hmac(HashAlgorithm::Sha256, secret, &[label, seed]);
-    let mut out = Vec::new();
-    while out.len() < n {
-        let block = p.hmac(HashAlgorithm::Sha256, secret, &[a.as_bytes(), label, seed]);
-        out.extend_from_slice(block.as_bytes());
-        a = p.hmac(HashAlgorithm::Sha256, secret, &[a.as_bytes()]);
-    }
-    out.truncate(n);
-    out
-}
-
-/// The client's epoch-1 write key and salt for TLS_PSK_WITH_AES_128_CCM_8.
-fn client_write_keys(
-    master: &[u8],
-    client_random: &[u8],
-    server_random: &[u8],
-) -> (Vec<u8>, Vec<u8>) {
-    let seed = [server_random, client_random].concat();
-    let kb = prf(master, b"key expansion", &seed, 2 * 16 + 2 * 4);
-    (kb[..16].to_vec(), kb[32..36].to_vec())
-}
-
-/// The AEAD nonce and additional data of an epoch-1 DTLS 1.2 record (RFC 6655, RFC 6347).
-fn nonce_aad(salt: &[u8], header: &[u8], explicit: &[u8], len: usize) -> ([u8; 12], Vec<u8>) {
-    let mut nonce = [0u8; 12];
-    nonce[..4].copy_from_slice(salt);
-    nonce[4..].copy_from_slice(explicit);
-    let mut aad = header[3..11].to_vec();
-    aad.extend_from_slice(&header[..3]);
-    aad.extend_from_slice(&(len as u16).to_be_bytes());
-    (nonce, aad)
-}
-
-/// Opens the client's sealed Finished record with `key`/`salt`: its plaintext.
-fn open(key: &[u8], salt: &[u8], rec: &[u8]) -> Vec<u8> {
-    let aead = RustCrypto.aead(AeadAlgorithm::Aes128Ccm8, key).unwrap();
-    let body = &rec[13..];
-    let (explicit, rest) = body.split_at(8);
-    let (ct, tag) = rest.split_at(rest.len() - 8);
-    let (nonce, aad) = nonce_aad(salt, &rec[..13], explicit, ct.len());
-    let mut buf = ct.to_vec();
-    aead.open_in_place(&nonce, &aad, &mut buf, tag).unwrap();
-    buf
-}
-
-/// Seals `plain` as an epoch-1 handshake record with record number `seq`.
-fn seal(key: &[u8], salt: &[u8], seq: u64, plain: &[u8]) -> Vec<u8> {
-    let aead = RustCrypto.aead(AeadAlgorithm::Aes128Ccm8, key).unwrap();
-    let mut header = record(HANDSHAKE, 1, seq, &[]);
-    let explicit = header[3..11].to_vec();
-    put(&mut header, 11, 2, (8 + plain.len() + 8) as u64);
-    let (nonce, aad) = nonce_aad(salt, &header, &explicit, plain.len());
-    let mut buf = plain.to_vec();
-    let mut tag = [0u8; 8];
-    aead.seal_in_place(&nonce, &aad, &mut buf, &mut tag)
-        .unwrap();
-    [header, explicit, buf, tag.to_vec()].concat()
-}
-
 #[test]
 fn a_finished_with_a_wrong_verify_data_is_decrypt_error() {
     // The client's epoch-1 keys from its master secret (by the key log): the genuine
@@ -330,16 +257,16 @@ fn a_finished_with_a_wrong_verify_data_is_decrypt_error() {
     let (_, mut s, recs, (ch, sh)) = real_exchange_with(&KEY, Some(log));
     let master = log.0.lock().unwrap().clone();
     assert_eq!(master.len(), 48);
-    let (key, salt) = client_write_keys(&master, &ch, &sh);
+    let (client, _) = write_keys(&master, &ch, &sh);
     let fin = &recs[2].raw;
-    let plain = open(&key, &salt, fin);
+    let plain = open(&client, fin).unwrap();
     assert_eq!(plain.len(), 12 + 12);
     assert_eq!(
         &plain[..12],
         &message(HandshakeType::FINISHED, 3, &plain[12..])[..12]
     );
     // The forgery machinery re-makes the genuine record byte for byte.
-    assert_eq!(&seal(&key, &salt, 0, &plain), fin);
+    assert_eq!(&seal(&client, HANDSHAKE, 0, &plain), fin);
     assert_eq!(outcome(&mut s, &dgram(&recs[..2])), Outcome::Quiet);
     for i in [12usize, 17, 23] {
         let mut bad = plain.clone();
@@ -351,7 +278,7 @@ fn a_finished_with_a_wrong_verify_data_is_decrypt_error() {
             s2
         };
         assert_eq!(
-            outcome(&mut s2, &seal(&key, &salt, 0, &bad)),
+            outcome(&mut s2, &seal(&client, HANDSHAKE, 0, &bad)),
             Outcome::Fatal(A::DECRYPT_ERROR),
             "verify_data byte {i}"
         );
@@ -365,14 +292,14 @@ fn a_finished_with_a_wrong_verify_data_is_decrypt_error() {
     // unexpected_message.
     let short = message(HandshakeType::FINISHED, 3, &plain[12..23]);
     assert_eq!(
-        outcome(&mut s, &seal(&key, &salt, 0, &short)),
+        outcome(&mut s, &seal(&client, HANDSHAKE, 0, &short)),
         Outcome::Fatal(A::DECRYPT_ERROR)
     );
     let (_, mut s3, r3, _) = real_exchange_with(&KEY, None);
     assert_eq!(outcome(&mut s3, &dgram(&r3[..2])), Outcome::Quiet);
     let other = message(HandshakeType::CLIENT_KEY_EXCHANGE, 3, &[0, 0]);
     assert_eq!(
-        outcome(&mut s3, &seal(&key, &salt, 0, &other)),
+        outcome(&mut s3, &seal(&client, HANDSHAKE, 0, &other)),
         Outcome::Fatal(A::UNEXPECTED_MESSAGE)
     );
 }
@@ -590,8 +517,8 @@ fn a_plaintext_finished_after_the_ccs_does_not_complete_the_handshake() {
     let log: &'static Log = leak(Log(Mutex::new(Vec::new())));
     let (_, mut s, recs, (ch, sh)) = real_exchange_with(&KEY, Some(log));
     let master = log.0.lock().unwrap().clone();
-    let (key, salt) = client_write_keys(&master, &ch, &sh);
-    let plain = open(&key, &salt, &recs[2].raw);
+    let (client, _) = write_keys(&master, &ch, &sh);
+    let plain = open(&client, &recs[2].raw).unwrap();
     assert_eq!(outcome(&mut s, &dgram(&recs[..2])), Outcome::Quiet);
     let o = outcome(&mut s, &record(HANDSHAKE, 0, 4, &plain));
     assert_ne!(

@@ -25,6 +25,7 @@ pub mod dtls_peers;
 pub mod dtls_script;
 pub mod netns;
 pub mod netsim;
+pub mod record_keys;
 pub mod scripted_client;
 pub mod scripted_server;
 pub mod tls_serve;
