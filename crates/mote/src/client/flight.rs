@@ -343,7 +343,7 @@ impl<P: Provider> Core<'_, '_, P> {
                 }
                 a.server = next_traffic_secret(&self.p, a.suite.hash, a.server.as_bytes());
                 self.read = Some(self.protector(&a.suite, &a.server)?);
-                if request_update == KeyUpdateRequest::UPDATE_REQUESTED && !self.sent_close {
+                if request_update == KeyUpdateRequest::UPDATE_REQUESTED && !self.closing.sent {
                     self.send_key_update(&mut a, KeyUpdateRequest::UPDATE_NOT_REQUESTED)?;
                 }
                 Ok((State::Connected(a), true))

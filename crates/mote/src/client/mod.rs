@@ -85,9 +85,8 @@ pub(crate) struct Core<'a, 'b, P: Provider> {
     pub(crate) max_recv: usize,
     pub(crate) error: Option<Error>,
     pub(crate) sent_ccs: bool,
-    pub(crate) sent_close: bool,
-    /// The peer's close_notify arrived while we could still write.
-    pub(crate) peer_closed: bool,
+    /// Which directions are closed (RFC 8446 6.1).
+    pub(crate) closing: crate::record_layer::closing::Closing,
     /// The server's Certificate message being read as it arrives.
     #[cfg(feature = "x509")]
     pub(crate) cert_stream: Option<cert_stream::CertStream<'a>>,
@@ -185,8 +184,7 @@ impl<'a, 'b, P: Provider> Client<'a, 'b, P> {
             max_recv,
             error: None,
             sent_ccs: false,
-            sent_close: false,
-            peer_closed: false,
+            closing: Default::default(),
             client_auth_schemes: false,
             client_random: [0; 32],
             server_cert_type: mote_wire::CertificateType::X509,
@@ -207,7 +205,7 @@ impl<'a, 'b, P: Provider> Client<'a, 'b, P> {
 
     pub fn status(&self) -> Status {
         match self.c.state {
-            State::Connected(_) if self.c.peer_closed => Status::PeerClosed,
+            State::Connected(_) if self.c.closing.peer => Status::PeerClosed,
             State::Connected(_) => Status::Connected,
             State::Closed => Status::Closed,
             State::Failed => Status::Failed,
@@ -234,7 +232,7 @@ impl<'a, 'b, P: Provider> Client<'a, 'b, P> {
     /// Reports `n` bytes copied into [`Client::recv_buf`] and processes every whole record.
     /// An error is also kept in [`Client::error`]; the alert owed is queued for transmission.
     pub fn recv_done(&mut self, n: usize, rng: &mut dyn Rng) -> Result<(), Error> {
-        if self.c.peer_closed {
+        if self.c.closing.peer {
             // RFC 8446 section 6.1: data after a closure alert is ignored.
             return Ok(());
         }

@@ -3,6 +3,7 @@
 
 use super::{Client, Core, State, Status};
 use crate::error::{ApiMisuse, Error, PeerMisbehaved};
+use crate::record_layer::closing::AlertEffect;
 use crate::record_layer::outgoing::{self, parse_alert, Out};
 use mote_crypto::{Provider, Rng};
 use mote_wire::record::TLS_HEADER_LEN;
@@ -172,7 +173,7 @@ impl<P: Provider> Client<'_, '_, P> {
     /// Seals application data into the transmit buffer, as much as fits; returns how many
     /// bytes of `data` were taken. Send [`Client::transmit`] and call again for the rest.
     pub fn write(&mut self, data: &[u8]) -> Result<usize, Error> {
-        if !matches!(self.c.state, State::Connected(_)) || self.c.sent_close {
+        if !matches!(self.c.state, State::Connected(_)) || self.c.closing.sent {
             return Err(Error::Api(ApiMisuse::NotReady));
         }
         let mut taken = 0;
@@ -241,13 +242,15 @@ impl<P: Provider> Client<'_, '_, P> {
     /// Sends close_notify (RFC 8446 section 6.1). Reading goes on until the peer's; after
     /// the peer's ([`Status::PeerClosed`]) the connection is then closed.
     pub fn close(&mut self) {
-        if !self.c.sent_close && matches!(self.c.state, State::Connected(_)) {
-            self.c
-                .queue_alert(AlertLevel::WARNING, AlertDescription::CLOSE_NOTIFY);
-            self.c.sent_close = true;
-        }
-        if self.c.peer_closed && self.c.sent_close {
-            self.c.state = State::Closed;
+        let connected = matches!(self.c.state, State::Connected(_));
+        let c = &mut self.c;
+        let mut out = Out {
+            tx: &mut c.tx,
+            write: &mut c.write,
+            padding: c.cfg.padding,
+        };
+        if c.closing.close(connected, &mut out) {
+            c.state = State::Closed;
         }
     }
 }
@@ -296,30 +299,25 @@ impl<'b, P: Provider> Core<'_, 'b, P> {
         e
     }
 
-    fn on_alert(&mut self, (level, desc): (AlertLevel, AlertDescription)) -> Result<(), Error> {
-        if desc == AlertDescription::CLOSE_NOTIFY {
-            // RFC 8446 section 6.1: close_notify closes the peer's direction only; once
-            // connected we may go on writing until we close ours. Earlier there is nothing
-            // to write: answer and end.
-            if matches!(self.state, State::Connected(_)) && !self.sent_close {
-                self.peer_closed = true;
-                return Ok(());
+    fn on_alert(&mut self, alert: (AlertLevel, AlertDescription)) -> Result<(), Error> {
+        let connected = matches!(self.state, State::Connected(_));
+        let mut out = Out {
+            tx: &mut self.tx,
+            write: &mut self.write,
+            padding: self.cfg.padding,
+        };
+        match self.closing.on_alert(connected, &mut out, alert) {
+            AlertEffect::Continue => Ok(()),
+            AlertEffect::Closed => {
+                self.state = State::Closed;
+                Ok(())
             }
-            if !self.sent_close && self.write.is_some() {
-                self.queue_alert(AlertLevel::WARNING, AlertDescription::CLOSE_NOTIFY);
-                self.sent_close = true;
+            AlertEffect::Fatal(e) => {
+                self.error = Some(e);
+                self.state = State::Failed;
+                Err(e)
             }
-            self.state = State::Closed;
-            return Ok(());
         }
-        // RFC 8446 section 6.2: every alert but close_notify and user_canceled ends the
-        // connection, whatever its level; user_canceled is followed by close_notify.
-        if desc == AlertDescription::USER_CANCELED && level == AlertLevel::WARNING {
-            return Ok(());
-        }
-        self.error = Some(Error::AlertReceived(desc));
-        self.state = State::Failed;
-        Err(Error::AlertReceived(desc))
     }
 
     /// A plaintext record (ClientHello, change_cipher_spec).

@@ -631,7 +631,7 @@ impl<'a, P: Provider> Core<'a, '_, P> {
         }
         a.client = next_traffic_secret(&self.p, a.suite.hash, a.client.as_bytes());
         self.read = Some(self.protector(&a.suite, &a.client)?);
-        if req == KeyUpdateRequest::UPDATE_REQUESTED && !self.sent_close {
+        if req == KeyUpdateRequest::UPDATE_REQUESTED && !self.closing.sent {
             self.send_key_update(&mut a, KeyUpdateRequest::UPDATE_NOT_REQUESTED)?;
         }
         Ok(a)

@@ -135,9 +135,8 @@ pub(crate) struct Core<'a, 'b, P: Provider> {
     /// Largest plaintext we accept in one record.
     pub(crate) max_recv: usize,
     pub(crate) error: Option<Error>,
-    pub(crate) sent_close: bool,
-    /// The client's close_notify arrived while we could still write.
-    pub(crate) peer_closed: bool,
+    /// Which directions are closed (RFC 8446 6.1).
+    pub(crate) closing: crate::record_layer::closing::Closing,
     /// More handshake bytes follow the message being handled in its record.
     pub(crate) hello_not_last: bool,
     /// ClientHello.random, which names this connection in a key log.
@@ -209,8 +208,7 @@ impl<'a, 'b, P: Provider> Server<'a, 'b, P> {
                 max_send: 1 << 14,
                 max_recv,
                 error: None,
-                sent_close: false,
-                peer_closed: false,
+                closing: Default::default(),
                 hello_not_last: false,
                 client_random: [0; 32],
                 early_skip: 0,
@@ -221,7 +219,7 @@ impl<'a, 'b, P: Provider> Server<'a, 'b, P> {
 
     pub fn status(&self) -> Status {
         match self.c.state {
-            State::Connected(_) if self.c.peer_closed => Status::PeerClosed,
+            State::Connected(_) if self.c.closing.peer => Status::PeerClosed,
             State::Connected(_) => Status::Connected,
             State::Closed => Status::Closed,
             State::Failed => Status::Failed,
@@ -256,7 +254,7 @@ impl<'a, 'b, P: Provider> Server<'a, 'b, P> {
     /// Reports `n` bytes copied into [`Server::recv_buf`] and processes every whole record.
     /// An error is also kept in [`Server::error`]; the alert owed is queued for transmission.
     pub fn recv_done(&mut self, n: usize, rng: &mut dyn Rng) -> Result<(), Error> {
-        if self.c.peer_closed {
+        if self.c.closing.peer {
             // RFC 8446 section 6.1: data after a closure alert is ignored.
             return Ok(());
         }
