@@ -362,25 +362,7 @@ impl<P: Provider> Core<'_, '_, P> {
         a: &mut AppSecrets,
         req: KeyUpdateRequest,
     ) -> Result<(), Error> {
-        // Post-handshake messages are not part of the transcript.
-        let mut w_buf = [0u8; 5];
-        let mut w = Writer::new(&mut w_buf);
-        let m = HandshakeMessage::KeyUpdate(KeyUpdate {
-            request_update: req,
-        });
-        emit_handshake_tls(HandshakeType::KEY_UPDATE, &m, &mut w).map_err(|_| Error::Capacity {
-            needed: 5,
-            available: 5,
-        })?;
-        let f = self.tx.free();
-        if f.len() < TLS_HEADER_LEN + 5 {
-            return Err(Error::Capacity {
-                needed: TLS_HEADER_LEN + 5,
-                available: f.len(),
-            });
-        }
-        f[TLS_HEADER_LEN..TLS_HEADER_LEN + 5].copy_from_slice(&w_buf);
-        self.seal_free(mote_wire::ContentType::HANDSHAKE, 5)?;
+        self.out().seal_key_update(req)?;
         a.client = next_traffic_secret(&self.p, a.suite.hash, a.client.as_bytes());
         self.write = Some(self.protector(&a.suite, &a.client)?);
         Ok(())

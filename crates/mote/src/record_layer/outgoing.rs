@@ -67,6 +67,21 @@ impl<A: Aead> Out<'_, '_, A> {
         Ok(())
     }
 
+    /// Seals a KeyUpdate (RFC 8446 section 4.6.3) under the current write keys; the caller
+    /// then moves to the next ones. Post-handshake messages are not in the transcript.
+    pub fn seal_key_update(&mut self, req: mote_wire::KeyUpdateRequest) -> Result<(), Error> {
+        let msg = [mote_wire::HandshakeType::KEY_UPDATE.0, 0, 0, 1, req.0];
+        let needed = self.overhead() + msg.len();
+        if self.tx.free_len() < needed {
+            return Err(Error::Capacity {
+                needed,
+                available: self.tx.free_len(),
+            });
+        }
+        self.tx.free()[TLS_HEADER_LEN..TLS_HEADER_LEN + msg.len()].copy_from_slice(&msg);
+        self.seal_free(ContentType::HANDSHAKE, msg.len())
+    }
+
     /// Queues an alert: protected once keys exist, in the clear before. An alert that does
     /// not fit is dropped: the connection is ending anyway.
     pub fn queue_alert(&mut self, level: AlertLevel, desc: AlertDescription) {

@@ -643,15 +643,7 @@ impl<'a, P: Provider> Core<'a, '_, P> {
         a: &mut AppSecrets,
         req: KeyUpdateRequest,
     ) -> Result<(), Error> {
-        let m = HandshakeMessage::KeyUpdate(KeyUpdate {
-            request_update: req,
-        });
-        // Post-handshake messages are not part of the transcript.
-        let len = self.emit(HandshakeType::KEY_UPDATE, &m)?;
-        if self.tx.free_len() < len + self.overhead() {
-            return Err(self.capacity(len + self.overhead()));
-        }
-        self.seal_free(ContentType::HANDSHAKE, len)?;
+        self.out().seal_key_update(req)?;
         a.server = next_traffic_secret(&self.p, a.suite.hash, a.server.as_bytes());
         self.write = Some(self.protector(&a.suite, &a.server)?);
         Ok(())

@@ -234,7 +234,7 @@ impl<P: Provider> Server<'_, '_, P> {
 
 impl<'b, P: Provider> Core<'_, 'b, P> {
     /// The write side, for the sealing shared with the other role.
-    fn out(&mut self) -> Out<'_, 'b, P::Aead> {
+    pub(crate) fn out(&mut self) -> Out<'_, 'b, P::Aead> {
         Out {
             tx: &mut self.tx,
             write: &mut self.write,
