@@ -7,6 +7,8 @@ mod keylog;
 mod pem_files;
 mod server;
 mod stream;
+#[cfg(test)]
+mod test_peer;
 mod tickets;
 /// The async server adapter over tokio (feature `tokio`).
 #[cfg(feature = "tokio")]

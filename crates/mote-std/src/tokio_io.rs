@@ -153,67 +153,31 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Buffers, TlsStream};
-    use mote::{Client, ClientConfig, ExternalPsk, ServerConfig};
-    use mote_crypto::rustcrypto::RustCrypto;
-    use mote_crypto::HashAlgorithm;
-    use std::io::{BufRead, BufReader, Write};
+    use crate::test_peer::{client_thread, server, server_config};
+    use crate::Buffers;
+    use std::io::Write;
 
-    const PSK: ExternalPsk<'static> = ExternalPsk {
-        identity: b"dev1",
-        key: &[7; 32],
-        hash: HashAlgorithm::Sha256,
-    };
+    fn runtime() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+    }
 
     /// mote's blocking client against the async server over loopback TCP: a line each
     /// way, then close_notify from the server.
     #[test]
     fn async_server_talks_to_the_blocking_client() {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
+        let rt = runtime();
         let listener = rt
             .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
             .unwrap();
-        let addr = listener.local_addr().unwrap();
-        let client = std::thread::spawn(move || {
-            let mut cfg = ClientConfig::new();
-            cfg.psk = Some(PSK);
-            cfg.psk_only = true;
-            let mut bufs = Buffers::full();
-            let sock = std::net::TcpStream::connect(addr).unwrap();
-            let c = Client::new(
-                RustCrypto,
-                &cfg,
-                &mut OsRng,
-                crate::now(),
-                &mut bufs.rx,
-                &mut bufs.tx,
-            )
-            .unwrap();
-            let mut tls = TlsStream::connect(c, sock).unwrap();
-            tls.write_all(b"hello\n").unwrap();
-            let mut line = String::new();
-            BufReader::new(&mut tls).read_line(&mut line).unwrap();
-            line
-        });
-        let psks = [PSK];
-        let mut cfg = ServerConfig::new();
-        cfg.psks = &psks;
+        let client = client_thread(listener.local_addr().unwrap(), b"hello\n");
+        let cfg = server_config();
         let got = rt.block_on(async {
             let (sock, _) = listener.accept().await.unwrap();
             let mut bufs = Buffers::server(0);
-            let server = Server::new(
-                RustCrypto,
-                &cfg,
-                &mut OsRng,
-                crate::now(),
-                &mut bufs.rx,
-                &mut bufs.tx,
-            )
-            .unwrap();
-            let mut tls = accept(server, sock).await.unwrap();
+            let mut tls = accept(server(&cfg, &mut bufs), sock).await.unwrap();
             assert!(tls.server().negotiated().psk);
             let mut buf = [0u8; 64];
             let mut got = Vec::new();
@@ -233,14 +197,8 @@ mod tests {
     /// A client that closes the TCP connection mid-handshake is an error, not a hang.
     #[test]
     fn eof_during_the_handshake_is_an_error() {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        let psks = [PSK];
-        let mut cfg = ServerConfig::new();
-        cfg.psks = &psks;
-        rt.block_on(async {
+        let cfg = server_config();
+        runtime().block_on(async {
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
             let addr = listener.local_addr().unwrap();
             let t = std::thread::spawn(move || {
@@ -250,16 +208,10 @@ mod tests {
             let (sock, _) = listener.accept().await.unwrap();
             t.join().unwrap();
             let mut bufs = Buffers::server(0);
-            let server = Server::new(
-                RustCrypto,
-                &cfg,
-                &mut OsRng,
-                crate::now(),
-                &mut bufs.rx,
-                &mut bufs.tx,
-            )
-            .unwrap();
-            let e = accept(server, sock).await.err().expect("an error");
+            let e = accept(server(&cfg, &mut bufs), sock)
+                .await
+                .err()
+                .expect("an error");
             assert_eq!(e.kind(), io::ErrorKind::UnexpectedEof);
         });
     }
